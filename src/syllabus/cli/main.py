@@ -1,0 +1,72 @@
+"""`syllabus`: the entry point and its global options."""
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from syllabus import __version__
+from syllabus.cli import db, ontology
+from syllabus.cli.common import STATE, SyllabusGroup, emit_json, info, store, table, workspace
+
+app = typer.Typer(cls=SyllabusGroup, no_args_is_help=True, add_completion=False,
+                  help="Syllabus: compile ontologies and corpora into training data you can debug.")
+app.add_typer(db.app, name="db")
+app.add_typer(ontology.app, name="ontology")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"syllabus {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    workspace_dir: Optional[str] = typer.Option(None, "--workspace", "-w", envvar="SYLLABUS_WORKSPACE",
+                                                help="Workspace folder (default: the current folder)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only results and errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    STATE.workspace = workspace_dir
+    STATE.quiet = quiet
+
+
+@app.command("init")
+def init_cmd(path: str = typer.Argument(".", help="Folder to scaffold.")) -> None:
+    """Scaffold a workspace: syllabus.toml, ontologies/, corpora/."""
+    from syllabus.config import init_workspace
+
+    root = init_workspace(path)
+    info(f"created workspace {root}")
+
+
+@app.command("status")
+def status_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Per discipline: concepts, labels, relations, documents, chunks, evidence."""
+    from syllabus.store.stats import store_status
+
+    ws = workspace()
+    st = store(ws)
+    try:
+        with st.transaction() as session:
+            data = store_status(session)
+    finally:
+        st.close()
+    if as_json:
+        emit_json({"workspace": str(ws.root), "store": st.url, "disciplines": data})
+        return
+    rows = [[name, d["concepts"]["active"], d["concepts"]["deprecated"], d["labels"], d["relations"]["total"],
+             d["documents"], d["chunks"], d["evidence"]] for name, d in data.items()]
+    table(f"store {st.url}", ["discipline", "concepts", "deprecated", "labels", "relations", "documents", "chunks",
+                              "evidence"], rows)
+    for name, d in data.items():
+        if d["relations"]["by_predicate"]:
+            preds = ", ".join(f"{p} {n}" for p, n in d["relations"]["by_predicate"].items())
+            origins = ", ".join(f"{o} {n}" for o, n in d["relations"]["by_origin"].items())
+            typer.echo(f"{name} relations: {preds}  (origin: {origins})")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,210 @@
+"""The workspace and its ``syllabus.toml``: schema, loading and validation."""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from syllabus.errors import SyllabusError
+
+CONFIG_NAME = "syllabus.toml"
+DEFAULT_STORE_URL = "sqlite:///.syllabus/store.db"
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreConfig(_Strict):
+    url: str = DEFAULT_STORE_URL
+
+
+class DisciplineConfig(_Strict):
+    name: str = Field(description="a lower-case name such as `physics`")
+    prefix: str = Field(description="the CURIE prefix of the discipline's concept ids, such as `phys`")
+    iri: str = Field(description="the IRI namespace that the prefix stands for")
+    ontologies: list[str] = Field(default_factory=list)
+    corpora: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("a lower-case name of letters, digits, '_' or '-' starting with a letter")
+        return v
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        if not _PREFIX.match(v):
+            raise ValueError("a CURIE prefix of letters, digits, '_', '.' or '-' starting with a letter")
+        return v
+
+    @field_validator("iri")
+    @classmethod
+    def _iri(cls, v: str) -> str:
+        if not re.match(r"^[a-z][a-z0-9+.-]*:\S+$", v):
+            raise ValueError("an absolute IRI such as `https://example.org/physics/`")
+        return v
+
+
+class WorkspaceConfig(_Strict):
+    store: StoreConfig = StoreConfig()
+    prefixes: dict[str, str] = Field(default_factory=dict)
+    disciplines: list[DisciplineConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "WorkspaceConfig":
+        for attr in ("name", "prefix"):
+            seen: set[str] = set()
+            for d in self.disciplines:
+                value = getattr(d, attr)
+                if value in seen:
+                    raise ValueError(f"discipline {attr} `{value}` is declared twice; {attr}s must be unique")
+                seen.add(value)
+        return self
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A loaded workspace: its root folder and validated configuration."""
+
+    root: Path
+    config: WorkspaceConfig
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def store_url(self) -> str:
+        return resolve_store_url(self.config.store.url, self.root)
+
+    def path(self, relative: str | Path) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else self.root / p
+
+    def relative(self, path: Path) -> str:
+        """The path as written in the store: relative to the workspace when inside it."""
+        path = path.resolve()
+        try:
+            return path.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def discipline(self, name: str) -> DisciplineConfig:
+        for d in self.config.disciplines:
+            if d.name == name:
+                return d
+        raise SyllabusError("E004", name=name, known=", ".join(self.discipline_names()) or "(none declared)")
+
+    def discipline_names(self) -> list[str]:
+        return [d.name for d in self.config.disciplines]
+
+
+def resolve_store_url(url: str, root: Path) -> str:
+    """Make a relative SQLite path absolute against the workspace root."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        return prefix + (root / url[len(prefix):]).resolve().as_posix()
+    return url
+
+
+def find_workspace(explicit: str | Path | None = None) -> Path:
+    """The workspace root: --workspace, then SYLLABUS_WORKSPACE, then the current folder."""
+    chosen = explicit or os.environ.get("SYLLABUS_WORKSPACE") or os.getcwd()
+    return Path(chosen).expanduser().resolve()
+
+
+def load_workspace(root: str | Path | None = None) -> Workspace:
+    """Load and validate ``syllabus.toml`` of the workspace at *root*."""
+    root_path = find_workspace(root)
+    path = root_path / CONFIG_NAME
+    if not path.is_file():
+        raise SyllabusError("E001", path=str(root_path))
+    return Workspace(root_path, parse_config(path.read_bytes(), str(path)))
+
+
+def parse_config(data: bytes, file: str) -> WorkspaceConfig:
+    """Parse and validate the bytes of a ``syllabus.toml``; errors name the file and key."""
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SyllabusError("E002", file=file, line="?", detail=f"not UTF-8 ({exc.reason})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise SyllabusError("E002", file=file, line=line.group(1) if line else "?", detail=str(exc)) from exc
+    try:
+        return WorkspaceConfig.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _key_path(raw, err["loc"])
+        raise SyllabusError("E003", file=file, key=key or "(top level)", detail=err["msg"],
+                            expected=_expected(err)) from exc
+
+
+def _key_path(raw: dict, loc: tuple) -> str:
+    parts: list[str] = []
+    node = raw
+    for item in loc:
+        if isinstance(item, int):
+            name = node[item].get("name") if isinstance(node, list) and item < len(node) and isinstance(node[item], dict) else None
+            parts[-1] = f"{parts[-1]}[{item}]" + (f" (`{name}`)" if name else "")
+            node = node[item] if isinstance(node, list) and item < len(node) else {}
+        else:
+            parts.append(str(item))
+            node = node.get(item, {}) if isinstance(node, dict) else {}
+    return ".".join(parts)
+
+
+def _expected(err: dict) -> str:
+    kind = err["type"]
+    if kind == "missing":
+        return "this key to be present"
+    if kind == "extra_forbidden":
+        return "only the keys documented in README.md (store, prefixes, disciplines with name, prefix, iri, ontologies, corpora)"
+    if kind == "value_error":
+        return err["msg"].removeprefix("Value error, ")
+    return err["msg"].lower()
+
+
+DEFAULT_CONFIG = """\
+# Syllabus workspace. Paths are relative to this file.
+[store]
+url = "{url}"
+
+# Extra CURIE prefixes used when turning IRIs into concept ids.
+[prefixes]
+
+# Declare one [[disciplines]] table per discipline:
+# [[disciplines]]
+# name = "physics"
+# prefix = "phys"
+# iri = "https://example.org/physics/"
+# ontologies = ["ontologies/physics.ttl"]
+# corpora = ["corpora/physics"]
+"""
+
+
+def init_workspace(path: str | Path) -> Path:
+    """Scaffold a workspace: ``syllabus.toml``, ``ontologies/``, ``corpora/``."""
+    root = Path(path).expanduser().resolve()
+    if (root / CONFIG_NAME).exists():
+        raise SyllabusError("E005", path=str(root), detail="syllabus.toml already exists")
+    if root.exists() and not root.is_dir():
+        raise SyllabusError("E005", path=str(root), detail="it is a file")
+    try:
+        for sub in ("ontologies", "corpora"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        tmp = root / (CONFIG_NAME + ".tmp")
+        tmp.write_text(DEFAULT_CONFIG.format(url=DEFAULT_STORE_URL), encoding="utf-8")
+        tmp.replace(root / CONFIG_NAME)
+    except OSError as exc:
+        raise SyllabusError("E005", path=str(root), detail=exc.strerror or str(exc)) from exc
+    return root

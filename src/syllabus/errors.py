@@ -1,0 +1,91 @@
+"""Coded error catalogue.
+
+Library code raises :class:`SyllabusError` with a code from :data:`CATALOGUE`; only the CLI
+prints it and exits (exit code 2 for bad input or configuration). Each entry says what went
+wrong and how to fix it, in the manner of spaCy's ``E050`` messages.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    message: str
+    fix: str
+
+
+CATALOGUE: dict[str, ErrorSpec] = {
+    # E00x: workspace and configuration
+    "E001": ErrorSpec("No workspace at {path}: syllabus.toml not found.",
+                      "Run `syllabus init {path}` or pass --workspace DIR (or set SYLLABUS_WORKSPACE)."),
+    "E002": ErrorSpec("{file}: invalid TOML at line {line}: {detail}.",
+                      "Fix the TOML syntax at that line."),
+    "E003": ErrorSpec("{file}: key `{key}`: {detail}.",
+                      "Expected {expected}."),
+    "E004": ErrorSpec("Unknown discipline `{name}`.",
+                      "Use one declared in syllabus.toml: {known}."),
+    "E006": ErrorSpec("Which discipline should {what} use?",
+                      "Pass --discipline NAME (one of: {known})."),
+    "E005": ErrorSpec("Cannot create workspace at {path}: {detail}.",
+                      "Choose an empty folder or one without syllabus.toml."),
+    # E01x: store and migrations
+    "E010": ErrorSpec("The store at {url} is at revision {current}, but this version of Syllabus needs {head}.",
+                      "Run `syllabus db upgrade` (back the database up first if it holds work you need)."),
+    "E011": ErrorSpec("Cannot open the store at {url}: {detail}.",
+                      "Check [store] url in syllabus.toml and that the database server is reachable."),
+    "E012": ErrorSpec("Unknown migration revision `{rev}`.",
+                      "Use `base`, `head`, or a revision listed by `syllabus db history`."),
+    "E013": ErrorSpec("The store at {url} has revision {current}, which this version of Syllabus does not know.",
+                      "Upgrade Syllabus, or downgrade the database with the version that created it."),
+    # E02x: ontology files
+    "E020": ErrorSpec("{file}: no such file.",
+                      "Check the path (relative paths are resolved against the workspace)."),
+    "E021": ErrorSpec("{file}: unknown ontology format `{format}`.",
+                      "Use one of: {known} (or a file extension that implies one)."),
+    "E022": ErrorSpec("{file}{where}: malformed {format}: {detail}.",
+                      "Expected {expected}; fix the file and import again."),
+    "E023": ErrorSpec("{file}: the file is empty or holds no concepts.",
+                      "Expected at least one class, SKOS concept or [Term] stanza."),
+    "E024": ErrorSpec("{file}: not valid UTF-8 text (byte {offset}).",
+                      "Save the file as UTF-8; ontology files must be text."),
+    "E025": ErrorSpec("{file}: concept {id} is already defined by {owner}.",
+                      "Define each concept in one ontology file only (or one discipline only); merge the two definitions."),
+    "E026": ErrorSpec("{file}: concept {id} is defined twice{where}.",
+                      "Keep one definition of each id; `syllabus ontology lint` lists all duplicates."),
+    "E027": ErrorSpec("No ontology files to import for discipline `{name}`.",
+                      "Pass a PATH or list files under `ontologies` for this discipline in syllabus.toml."),
+    "E028": ErrorSpec("{file}: cannot write: {detail}.",
+                      "Check that the folder exists and is writable."),
+    # E03x: look-ups
+    "E030": ErrorSpec("Unknown concept `{id}`.",
+                      "List concepts with `syllabus concepts list`."),
+}
+
+
+class SyllabusError(Exception):
+    """An error with a catalogue code, a message and a fix."""
+
+    exit_code = 2
+
+    def __init__(self, code: str, **fields: Any) -> None:
+        spec = CATALOGUE[code]
+        self.code = code
+        self.fields = fields
+        self.message = _fill(spec.message, fields)
+        self.fix = _fill(spec.fix, fields)
+        super().__init__(f"{code}: {self.message}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "fix": self.fix,
+                **{k: v for k, v in self.fields.items() if isinstance(v, (str, int, float, type(None)))}}
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _fill(template: str, fields: dict[str, Any]) -> str:
+    return template.format_map(_Blank({k: ("" if v is None else v) for k, v in fields.items()}))

@@ -1,0 +1,1 @@
+"""Ontologies as code: RDF and OBO import/export, sync, lint and diff."""

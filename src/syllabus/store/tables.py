@@ -1,0 +1,128 @@
+"""SQLAlchemy tables of the store (the system of record; see DESIGN.md, "Data model")."""
+from __future__ import annotations
+
+from sqlalchemy import (CheckConstraint, Float, ForeignKey, Index, Integer, MetaData, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CONCEPT_ORIGINS = ("ontology", "extracted", "patched")
+CONCEPT_STATUSES = ("active", "deprecated")
+RELATION_STATUSES = ("asserted", "proposed", "gap", "rejected")
+LABEL_KINDS = ("pref", "alt", "exact", "narrow", "broad", "related", "abbreviation")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Discipline(Base):
+    __tablename__ = "discipline"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(64))
+    iri: Mapped[str] = mapped_column(Text)
+
+
+class OntologySource(Base):
+    """One imported ontology file: what was read, so an unchanged file is skipped."""
+
+    __tablename__ = "ontology_source"
+    discipline: Mapped[str] = mapped_column(ForeignKey("discipline.name", ondelete="CASCADE"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    format: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))
+    importer: Mapped[str] = mapped_column(String(64))
+    n_concepts: Mapped[int] = mapped_column(Integer)
+    n_relations: Mapped[int] = mapped_column(Integer)
+
+
+class Concept(Base):
+    __tablename__ = "concept"
+    id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    discipline: Mapped[str] = mapped_column(ForeignKey("discipline.name", ondelete="CASCADE"), index=True)
+    pref_label: Mapped[str | None] = mapped_column(Text)
+    definition: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str | None] = mapped_column(String(128))
+    origin: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    source: Mapped[str | None] = mapped_column(String(1024))
+    __table_args__ = (
+        CheckConstraint("origin IN ('ontology', 'extracted', 'patched', 'external')", name="origin"),
+        CheckConstraint("status IN ('active', 'deprecated')", name="status"),
+    )
+
+
+class Label(Base):
+    __tablename__ = "label"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    concept_id: Mapped[str] = mapped_column(ForeignKey("concept.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    __table_args__ = (UniqueConstraint("concept_id", "kind", "text"),)
+
+
+class Relation(Base):
+    __tablename__ = "relation"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    discipline: Mapped[str] = mapped_column(ForeignKey("discipline.name", ondelete="CASCADE"), index=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("concept.id", ondelete="CASCADE"))
+    predicate: Mapped[str] = mapped_column(String(128))
+    object_id: Mapped[str] = mapped_column(ForeignKey("concept.id", ondelete="CASCADE"), index=True)
+    origin: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="asserted")
+    confidence: Mapped[float] = mapped_column(Float, default=1.0)
+    source: Mapped[str | None] = mapped_column(String(1024))
+    __table_args__ = (
+        UniqueConstraint("subject_id", "predicate", "object_id", "origin"),
+        CheckConstraint("status IN ('asserted', 'proposed', 'gap', 'rejected')", name="status"),
+    )
+
+
+class Document(Base):
+    __tablename__ = "document"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    discipline: Mapped[str] = mapped_column(ForeignKey("discipline.name", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(1024))
+    sha256: Mapped[str] = mapped_column(String(64))
+    n_words: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (UniqueConstraint("discipline", "path"),)
+
+
+class Chunk(Base):
+    __tablename__ = "chunk"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    section: Mapped[str | None] = mapped_column(Text)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("document_id", "ordinal"),)
+
+
+class Evidence(Base):
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    concept_id: Mapped[str | None] = mapped_column(ForeignKey("concept.id", ondelete="CASCADE"), index=True)
+    relation_id: Mapped[str | None] = mapped_column(ForeignKey("relation.id", ondelete="CASCADE"), index=True)
+    chunk_id: Mapped[str] = mapped_column(ForeignKey("chunk.id", ondelete="CASCADE"), index=True)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    sentence: Mapped[str] = mapped_column(Text)
+    extractor: Mapped[str] = mapped_column(String(64))
+    extractor_version: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float] = mapped_column(Float, default=1.0)
+    __table_args__ = (
+        CheckConstraint("(concept_id IS NULL) <> (relation_id IS NULL)", name="one_target"),
+    )
+
+
+Index("ix_label_text", Label.text)

@@ -1,0 +1,85 @@
+"""Fixtures shared by the suite: store backends (SQLite and a real PostgreSQL), workspaces, CLI."""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pg import PostgresServer, find_bin_dir  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    if find_bin_dir() is None:
+        pytest.skip("PostgreSQL tests need a server binary (initdb/pg_ctl); none is installed here. "
+                    "`scripts/setup.sh --test` installs one.")
+    server = PostgresServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    """A fresh, empty database on each backend in turn."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    name = server.create_database()
+    yield server.url(name)
+    server.drop_database(name)
+
+
+def make_workspace(root: Path, store_url: str | None = None, disciplines: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    store = f'[store]\nurl = "{store_url}"\n\n' if store_url else ""
+    (root / "syllabus.toml").write_text(store + disciplines, encoding="utf-8")
+    return root
+
+
+MINI_DISCIPLINE = """
+[[disciplines]]
+name = "mini"
+prefix = "mini"
+iri = "https://example.org/mini/"
+ontologies = ["ontologies/mini.ttl"]
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path, store_url):
+    """A workspace with the `mini` discipline (tests/data/mini.ttl) on each store backend."""
+    root = make_workspace(tmp_path / "ws", store_url, MINI_DISCIPLINE)
+    (root / "ontologies").mkdir()
+    shutil.copy(DATA / "mini.ttl", root / "ontologies" / "mini.ttl")
+    return root
+
+
+@pytest.fixture
+def cli():
+    """Run the real CLI in-process: cli(workspace, *args) -> click Result."""
+    from syllabus.cli.main import app
+
+    runner = CliRunner()
+
+    def invoke(ws: Path | None, *args: str):
+        argv = (["--workspace", str(ws)] if ws else []) + [str(a) for a in args]
+        return runner.invoke(app, argv, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def shared_data():
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data not present at {SHARED_DATA} (../shared/data is outside the repository)")
+    return SHARED_DATA
