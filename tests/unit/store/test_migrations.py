@@ -1,0 +1,75 @@
+"""Migrations on both backends: empty -> head -> base -> head, upgrades keep rows, models match."""
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, insert, select
+
+from syllabus.errors import SyllabusError
+from syllabus.store import migrate, open_store
+from syllabus.store.engine import make_engine
+from syllabus.store.tables import Base, Concept, Discipline, Label
+
+TABLES = {"discipline", "ontology_source", "concept", "label", "relation", "document", "chunk", "evidence"}
+
+
+def _tables(engine):
+    with engine.connect() as conn:
+        return set(inspect(conn).get_table_names()) - {"alembic_version"}
+
+
+def test_empty_head_base_head(store_url):
+    engine = make_engine(store_url)
+    assert _tables(engine) == set()
+    assert migrate.upgrade(engine) == migrate.head_revision()
+    assert _tables(engine) == TABLES
+    assert migrate.downgrade(engine, "base") is None
+    assert _tables(engine) == set()
+    assert migrate.upgrade(engine) == migrate.head_revision()
+    assert _tables(engine) == TABLES
+    engine.dispose()
+
+
+def test_models_match_migrations(store_url):
+    engine = make_engine(store_url)
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diffs == []
+
+
+def test_upgrade_keeps_existing_rows(store_url):
+    engine = make_engine(store_url)
+    first = migrate.revisions()[0]
+    migrate.upgrade(engine, first)
+    with engine.begin() as conn:
+        conn.execute(insert(Discipline.__table__).values(name="physics", prefix="phys", iri="https://x/"))
+        conn.execute(insert(Concept.__table__).values(id="phys:Force", discipline="physics", pref_label="force",
+                                                      origin="ontology", status="active"))
+        conn.execute(insert(Label.__table__).values(concept_id="phys:Force", kind="pref", text="force"))
+    assert migrate.upgrade(engine) == migrate.head_revision()
+    with engine.connect() as conn:
+        assert conn.execute(select(Concept.__table__.c.id, Concept.__table__.c.pref_label)).all() == [
+            ("phys:Force", "force")]
+        assert conn.execute(select(Label.__table__.c.text)).scalars().all() == ["force"]
+    engine.dispose()
+
+
+def test_open_store_upgrades_an_empty_database_only(store_url):
+    store = open_store(store_url)
+    assert _tables(store.engine) == TABLES
+    store.close()
+    engine = make_engine(store_url)
+    migrate.downgrade(engine, migrate.revisions()[0])
+    engine.dispose()
+    with pytest.raises(SyllabusError) as err:
+        open_store(store_url)
+    assert err.value.code == "E010" and "syllabus db upgrade" in err.value.fix
+
+
+def test_unknown_revision_is_coded(store_url):
+    engine = make_engine(store_url)
+    with pytest.raises(SyllabusError) as err:
+        migrate.upgrade(engine, "nope")
+    assert err.value.code == "E012"
+    engine.dispose()
