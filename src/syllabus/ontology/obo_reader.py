@@ -8,6 +8,7 @@ Cell Ontology release (a stray ``\\n`` after an xref at line 18319).
 from __future__ import annotations
 
 import io
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -79,6 +80,7 @@ def read_obo(curies: Curies, shown: str, data: bytes) -> ParsedOntology:
     del curies  # OBO ids are CURIEs already
     text = decode_text(data, shown)
     stanzas = scan_stanzas(text, shown)
+    logging.disable(logging.WARNING)  # obonet warns through the root logger about optional headers
     try:
         graph = obonet.read_obo(io.StringIO(text), ignore_obsolete=False)
     except ValueError as exc:
@@ -86,6 +88,8 @@ def read_obo(curies: Curies, shown: str, data: bytes) -> ParsedOntology:
         line = next((n for n, raw in enumerate(text.splitlines(), 1) if bad and raw.strip() == bad), None)
         raise SyllabusError("E022", file=shown, where=f":{line}" if line else "", format="OBO",
                             detail=str(exc).replace("\n", " "), expected="`tag: value` lines") from exc
+    finally:
+        logging.disable(logging.NOTSET)
     ontology = ParsedOntology(path=shown, format="obo")
     default_type = graph.graph.get("default-namespace")
     default_type = default_type[0] if isinstance(default_type, list) else default_type
