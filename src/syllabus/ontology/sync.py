@@ -127,7 +127,7 @@ def _sync(session: Session, discipline: str, shown: str, parsed: ParsedOntology,
     owned = {row.id: row for row in session.execute(select(C).where(C.c.source == shown, C.c.origin == "ontology"))}
     labels: dict[str, set[tuple[str, str]]] = {}
     for row in session.execute(select(L.c.concept_id, L.c.kind, L.c.text).join(C, C.c.id == L.c.concept_id)
-                               .where(C.c.source == shown, C.c.origin == "ontology")):
+                               .where(C.c.source == shown, C.c.origin == "ontology", L.c.origin == "ontology")):
         labels.setdefault(row.concept_id, set()).add((row.kind, row.text))
 
     new_rows, changed_rows, label_rows, relabel = [], [], [], []
@@ -144,18 +144,23 @@ def _sync(session: Session, discipline: str, shown: str, parsed: ParsedOntology,
             else:
                 new_rows.append(values)
                 report.concepts_added += 1
-            label_rows += [dict(concept_id=cid, kind=k, text=t) for k, t in sorted(record.labels)]
+            label_rows += [dict(concept_id=cid, kind=k, text=t, origin="ontology") for k, t in sorted(record.labels)]
             continue
         old = (current.discipline, current.pref_label, current.definition, current.type, current.status)
         new = (discipline, record.pref_label, record.definition, record.type, record.status)
         if old != new or labels.get(cid, set()) != record.labels:
             changed_rows.append(values)
             relabel.append(cid)
-            label_rows += [dict(concept_id=cid, kind=k, text=t) for k, t in sorted(record.labels)]
+            label_rows += [dict(concept_id=cid, kind=k, text=t, origin="ontology") for k, t in sorted(record.labels)]
             report.concepts_changed += 1
 
+    wanted_labels = {(r["concept_id"], r["kind"], r["text"]) for r in label_rows}
     for batch in _chunks(relabel):
-        session.execute(delete(L).where(L.c.concept_id.in_(batch)))
+        session.execute(delete(L).where(L.c.concept_id.in_(batch), L.c.origin == "ontology"))
+        # an extracted label the file now states is accepted into the ontology
+        for row in session.execute(select(L.c.id, L.c.concept_id, L.c.kind, L.c.text).where(L.c.concept_id.in_(batch))):
+            if (row.concept_id, row.kind, row.text) in wanted_labels:
+                session.execute(delete(L).where(L.c.id == row.id))
     for values in changed_rows:
         session.execute(update(C).where(C.c.id == values["id"]).values(**values))
     for batch in _chunks(new_rows, 5000):
@@ -218,6 +223,7 @@ def _remove_concepts(session: Session, gone: list[str], report: SyncReport) -> N
                 or_(R.c.subject_id.in_(batch), R.c.object_id.in_(batch)))):
             (by_ontology if origin == "ontology" else by_other).update((s, o))
         by_other.update(session.scalars(select(E.c.concept_id).where(E.c.concept_id.in_(batch))))
+        by_other.update(session.scalars(select(L.c.concept_id).where(L.c.concept_id.in_(batch), L.c.origin != "ontology")))
     deprecate = sorted(set(gone) & by_other)
     stub = sorted((set(gone) & by_ontology) - by_other)
     drop = sorted(set(gone) - by_ontology - by_other)

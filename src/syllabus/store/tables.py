@@ -1,7 +1,7 @@
 """SQLAlchemy tables of the store (the system of record; see DESIGN.md, "Data model")."""
 from __future__ import annotations
 
-from sqlalchemy import (CheckConstraint, Float, ForeignKey, Index, Integer, MetaData, String, Text,
+from sqlalchemy import (CheckConstraint, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -65,6 +65,7 @@ class Label(Base):
     concept_id: Mapped[str] = mapped_column(ForeignKey("concept.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(16), server_default="ontology")
     __table_args__ = (UniqueConstraint("concept_id", "kind", "text"),)
 
 
@@ -123,6 +124,51 @@ class Evidence(Base):
     __table_args__ = (
         CheckConstraint("(concept_id IS NULL) <> (relation_id IS NULL)", name="one_target"),
     )
+
+
+class ChunkParse(Base):
+    """A chunk's spaCy parse (DocBin bytes), so re-extraction after a graph edit skips parsing."""
+
+    __tablename__ = "chunk_parse"
+    chunk_id: Mapped[str] = mapped_column(ForeignKey("chunk.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(128))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ChunkExtraction(Base):
+    """What extraction last ran on a chunk: extractor@version and the graph state it matched against."""
+
+    __tablename__ = "chunk_extraction"
+    chunk_id: Mapped[str] = mapped_column(ForeignKey("chunk.id", ondelete="CASCADE"), primary_key=True)
+    extractor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(64))
+
+
+class Embedding(Base):
+    """Sentence embeddings, computed once per (model, text)."""
+
+    __tablename__ = "embedding"
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    text_sha: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Chain(Base):
+    """An L3 reasoning chain: ordered relations, the rule that composes them, its conclusion."""
+
+    __tablename__ = "chain"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    discipline: Mapped[str] = mapped_column(ForeignKey("discipline.name", ondelete="CASCADE"), index=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    relation_ids: Mapped[str] = mapped_column(Text)  # JSON list, in path order
+    hops: Mapped[int] = mapped_column(Integer)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("concept.id", ondelete="CASCADE"))
+    predicate: Mapped[str] = mapped_column(String(128))
+    object_id: Mapped[str] = mapped_column(ForeignKey("concept.id", ondelete="CASCADE"))
+    split: Mapped[str] = mapped_column(String(8))
+    __table_args__ = (CheckConstraint("split IN ('train', 'bench')", name="split"),)
 
 
 Index("ix_label_text", Label.text)

@@ -9,7 +9,8 @@ from syllabus.store import migrate, open_store
 from syllabus.store.engine import make_engine
 from syllabus.store.tables import Base, Concept, Discipline, Label
 
-TABLES = {"discipline", "ontology_source", "concept", "label", "relation", "document", "chunk", "evidence"}
+TABLES = {"discipline", "ontology_source", "concept", "label", "relation", "document", "chunk", "evidence",
+          "chunk_parse", "chunk_extraction", "embedding", "chain"}
 
 
 def _tables(engine):
