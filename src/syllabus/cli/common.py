@@ -57,6 +57,10 @@ def info(message: str) -> None:
         typer.echo(message)
 
 
+def warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
 def pick_discipline(ws, name: str | None, what: str) -> str:
     """The discipline named, or the only one declared; otherwise E006."""
     if name:

@@ -6,13 +6,17 @@ from typing import Optional
 import typer
 
 from syllabus import __version__
-from syllabus.cli import db, ontology
+from syllabus.cli import concepts, corpus, db, extract, ontology
 from syllabus.cli.common import STATE, SyllabusGroup, emit_json, info, store, table, workspace
 
 app = typer.Typer(cls=SyllabusGroup, no_args_is_help=True, add_completion=False,
                   help="Syllabus: compile ontologies and corpora into training data you can debug.")
 app.add_typer(db.app, name="db")
 app.add_typer(ontology.app, name="ontology")
+app.add_typer(concepts.app, name="concepts")
+app.add_typer(extract.chains_app, name="chains")
+app.command("ingest")(corpus.ingest_cmd)
+app.command("extract")(extract.extract_cmd)
 
 
 def _version(value: bool) -> None:

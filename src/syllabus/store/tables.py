@@ -142,6 +142,7 @@ class ChunkExtraction(Base):
     chunk_id: Mapped[str] = mapped_column(ForeignKey("chunk.id", ondelete="CASCADE"), primary_key=True)
     extractor: Mapped[str] = mapped_column(String(64), primary_key=True)
     state: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str | None] = mapped_column(Text)  # JSON the extractor keeps per chunk
 
 
 class Embedding(Base):

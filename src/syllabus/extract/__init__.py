@@ -1,0 +1,1 @@
+"""Extraction: spaCy parsing, concept mentions, term candidates, relation patterns, chains."""

@@ -1,0 +1,99 @@
+"""Finding concept labels in parsed text: case-insensitive, lemma-aware, longest match wins."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mention:
+    concept_ids: tuple[str, ...]  # more than one when several concepts share the label
+    start: int  # token offsets in the doc
+    end: int
+    start_char: int
+    end_char: int
+    score: float  # 1.0 surface match, 0.9 lemma-only match
+
+    @property
+    def root(self) -> int:
+        return self.end - 1
+
+
+def _is_symbolic(text: str) -> bool:
+    """Abbreviations and symbols (KE, ATP, F) match case-sensitively."""
+    letters = [c for c in text if c.isalpha()]
+    return len(text) <= 2 or (letters and all(c.isupper() for c in letters) and len(text) <= 6)
+
+
+def lemma_key(token) -> str:
+    """Lower-case lemma; plurals the small tagger mistook (capitalised "Ribosomes" as a proper
+    noun or adverb) are singularised by rule."""
+    lemma = token.lemma_.lower()
+    word = token.lower_
+    if lemma != word or token.pos_ in ("VERB", "AUX") or token.is_stop:
+        return lemma
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def set_lemma_norms(doc):
+    """Store :func:`lemma_key` in each token's NORM so a PhraseMatcher can match on it."""
+    for token in doc:
+        token.norm_ = lemma_key(token)
+    return doc
+
+
+class LabelIndex:
+    """PhraseMatchers over a discipline's labels."""
+
+    def __init__(self, nlp, labels: list[tuple[str, str]]) -> None:
+        from spacy.matcher import PhraseMatcher
+
+        self.nlp = nlp
+        self.by_key: dict[str, set[str]] = defaultdict(set)
+        self.orth = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.lemma = PhraseMatcher(nlp.vocab, attr="NORM")
+        symbolic, plain = [], []
+        for concept_id, text in labels:
+            text = " ".join(text.split())
+            if not text:
+                continue
+            (symbolic if _is_symbolic(text) else plain).append((concept_id, text))
+        for concept_id, text in symbolic:
+            self.by_key["O:" + text].add(concept_id)
+        for concept_id, text in plain:
+            self.by_key["L:" + text.lower()].add(concept_id)
+        for key in sorted(k for k in self.by_key if k.startswith("O:")):
+            self.orth.add(key, [nlp.make_doc(key[2:])])
+        lower_keys = sorted(k for k in self.by_key if k.startswith("L:"))
+        for key in lower_keys:
+            self.lower.add(key, [nlp.make_doc(key[2:])])
+        with nlp.select_pipes(disable=[p for p in nlp.pipe_names if p == "parser"]):
+            for key, doc in zip(lower_keys, nlp.pipe([k[2:] for k in lower_keys], batch_size=256)):
+                self.lemma.add(key, [set_lemma_norms(doc)])
+        self.vocab = nlp.vocab
+
+    def find(self, doc) -> list[Mention]:
+        from spacy.util import filter_spans
+
+        set_lemma_norms(doc)
+        found: dict[tuple[int, int], tuple[set[str], float]] = {}
+        for matcher, score in ((self.orth, 1.0), (self.lower, 1.0), (self.lemma, 0.9)):
+            for match_id, start, end in matcher(doc):
+                ids = self.by_key[self.vocab.strings[match_id]]
+                current = found.get((start, end))
+                if current is None:
+                    found[(start, end)] = (set(ids), score)
+                else:
+                    current[0].update(ids)
+                    found[(start, end)] = (current[0], max(current[1], score))
+        spans = filter_spans([doc[s:e] for s, e in found])
+        out = []
+        for span in sorted(spans, key=lambda sp: sp.start):
+            ids, score = found[(span.start, span.end)]
+            out.append(Mention(tuple(sorted(ids)), span.start, span.end, span.start_char, span.end_char, score))
+        return out

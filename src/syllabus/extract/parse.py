@@ -1,0 +1,82 @@
+"""The parse stage: spaCy over new or changed chunks, parses cached in the store.
+
+Each chunk's parse (DocBin bytes) and its noun-phrase term candidates are stored, keyed by the
+model id, so later stages and later runs never parse the same text twice. The work function
+is pure (texts in, bytes and candidates out) and runs behind an :mod:`executor`.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from syllabus.extract.executor import make_executor
+from syllabus.extract.nlp import load_pipeline, to_bytes
+from syllabus.extract.terms import candidate_terms
+from syllabus.store.tables import Chunk, ChunkExtraction, ChunkParse, Document
+
+K, D, P, X = Chunk.__table__, Document.__table__, ChunkParse.__table__, ChunkExtraction.__table__
+TERMS = "syllabus.terms"
+_BATCH_CHUNKS = 128
+_worker_nlp = None
+
+
+def _init_worker(model: str | None) -> None:
+    global _worker_nlp
+    _worker_nlp = load_pipeline(model)
+
+
+def parse_texts(batch: tuple[list[str], int]) -> list[tuple[bytes, str]]:
+    """Parse texts; for each, the DocBin bytes and the JSON list of term candidates."""
+    texts, batch_size = batch
+    out = []
+    for doc in _worker_nlp.pipe(texts, batch_size=batch_size):
+        terms = [[t.norm, t.surface, t.start_char, t.end_char] for t in candidate_terms(doc)]
+        out.append((to_bytes(doc), json.dumps(terms, separators=(",", ":"))))
+    return out
+
+
+@dataclass
+class ParseReport:
+    chunks: int = 0
+    words: int = 0
+
+
+def pending_chunks(session: Session, discipline: str, model: str) -> list[str]:
+    """Ids of the discipline's chunks with no parse by *model*."""
+    done = select(P.c.chunk_id).where(P.c.model == model)
+    return list(session.scalars(select(K.c.id).join(D, D.c.id == K.c.document_id)
+                                .where(D.c.discipline == discipline, K.c.id.not_in(done)).order_by(K.c.id)))
+
+
+def parse_pending(session: Session, discipline: str, model_name: str | None, model: str, workers: int = 1,
+                  batch_size: int = 64, progress: Callable[[int], None] | None = None) -> ParseReport:
+    """Parse every pending chunk of *discipline* and store parses and term candidates."""
+    ids = pending_chunks(session, discipline, model)
+    report = ParseReport()
+    if not ids:
+        return report
+    batches = [ids[i:i + _BATCH_CHUNKS] for i in range(0, len(ids), _BATCH_CHUNKS)]
+
+    def inputs():
+        for batch in batches:
+            rows = dict(session.execute(select(K.c.id, K.c.text).where(K.c.id.in_(batch))).all())
+            yield [rows[i] for i in batch], batch_size
+
+    executor = make_executor(workers, _init_worker, (model_name,))
+    try:
+        for batch, results in zip(batches, executor.map(parse_texts, inputs())):
+            session.execute(delete(P).where(P.c.chunk_id.in_(batch)))
+            session.execute(delete(X).where(X.c.chunk_id.in_(batch), X.c.extractor == TERMS))
+            session.execute(insert(P), [dict(chunk_id=c, model=model, data=r[0]) for c, r in zip(batch, results)])
+            session.execute(insert(X), [dict(chunk_id=c, extractor=TERMS, state=model, payload=r[1])
+                                        for c, r in zip(batch, results)])
+            report.chunks += len(batch)
+            if progress:
+                progress(len(batch))
+    finally:
+        executor.close()
+    return report

@@ -1,0 +1,262 @@
+"""Relations, definitions and synonyms from dependency-parsed sentences.
+
+Arguments are the heads of noun phrases (with their conjuncts) linked to concepts through the
+mentions found in the sentence: a head token inside a mention of concept C stands for C. A
+pattern fires only when both ends link, so subject and object are the right noun phrases
+("the net force on a body causes its acceleration" -> net force causes acceleration).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from syllabus.extract.mentions import Mention
+
+VERSION = "1"
+
+# (verb lemma, preposition or None) -> (predicate, reversed?, confidence)
+VERB_RULES: dict[tuple[str, str | None], tuple[str, bool, float]] = {
+    ("cause", None): ("causes", False, 0.85),
+    ("produce", None): ("causes", False, 0.7),
+    ("trigger", None): ("causes", False, 0.75),
+    ("lead", "to"): ("causes", False, 0.8),
+    ("result", "in"): ("causes", False, 0.8),
+    ("give", "to"): ("causes", False, 0.5),
+    ("require", None): ("requires", False, 0.85),
+    ("need", None): ("requires", False, 0.75),
+    ("depend", "on"): ("requires", False, 0.8),
+    ("rely", "on"): ("requires", False, 0.7),
+    ("contain", None): ("part_of", True, 0.7),
+    ("consist", "of"): ("part_of", True, 0.8),
+    ("compose", "of"): ("part_of", True, 0.8),
+    ("make", "of"): ("part_of", True, 0.6),
+    ("include", None): ("is_a", True, 0.5),
+    ("have", None): ("has_property", False, 0.6),
+    ("possess", None): ("has_property", False, 0.7),
+    ("use", "for"): ("used_for", False, 0.8),
+    ("use", "in"): ("used_for", False, 0.6),
+}
+KIND_NOUNS = {"kind", "type", "form", "example", "sort", "class", "category", "instance", "variety", "subtype"}
+PROPERTY_NOUNS = {"property", "attribute", "characteristic", "feature"}
+RELATIVE = {"which", "that", "who"}
+
+
+@dataclass(frozen=True)
+class Found:
+    kind: str  # "relation" | "definition" | "synonym" | "abbreviation"
+    subject: tuple[str, ...]
+    predicate: str | None
+    object: tuple[str, ...]
+    text: str | None  # definition sentence or label text
+    start_char: int  # span in the doc
+    end_char: int
+    sentence: tuple[int, int]  # sentence char span
+    confidence: float
+    pattern: str
+
+
+class Linker:
+    """Maps tokens to the concepts of the mentions that cover them."""
+
+    def __init__(self, mentions: list[Mention]) -> None:
+        self.by_token: dict[int, Mention] = {}
+        for m in mentions:
+            for i in range(m.start, m.end):
+                self.by_token[i] = m
+
+    def concepts(self, token) -> list[tuple[tuple[str, ...], object]]:
+        """Concepts for a noun-phrase head and its conjuncts."""
+        out = []
+        for t in (token, *token.conjuncts):
+            m = self.by_token.get(t.i)
+            if m is not None:
+                out.append((m.concept_ids, t))
+        return out
+
+
+def _children(token, *deps):
+    return [c for c in token.children if c.dep_ in deps]
+
+
+def _pobj(token, prep: str):
+    for c in token.children:
+        if c.dep_ in ("prep", "agent", "dative") and c.lower_ == prep:
+            return [p for p in c.children if p.dep_ == "pobj"]
+    return []
+
+
+def _subjects(verb):
+    subs = _children(verb, "nsubj")
+    if subs and subs[0].lower_ in RELATIVE and verb.dep_ == "relcl":
+        return [verb.head]
+    if not subs and verb.dep_ == "relcl":
+        return []
+    if not subs and verb.dep_ in ("conj", "xcomp") and verb.head.pos_ in ("VERB", "AUX"):
+        return _subjects(verb.head)
+    return subs
+
+
+def _span(sent, *tokens):
+    start = min(t.idx for t in tokens)
+    end = max(t.idx + len(t.text) for t in tokens)
+    return start, end
+
+
+def find_relations(doc, mentions: list[Mention]) -> list[Found]:
+    """Every relation, definition, synonym and abbreviation pattern match in *doc*."""
+    link = Linker(mentions)
+    out: list[Found] = []
+    for sent in doc.sents:
+        sent_span = (sent.start_char, sent.end_char)
+        for token in sent:
+            if token.pos_ in ("VERB", "AUX"):
+                out += _verb_patterns(token, link, sent_span)
+                if token.lemma_ == "be":
+                    out += _copula_patterns(token, link, sent_span, sent)
+                if token.lemma_ == "refer":
+                    out += _refers_to(token, link, sent_span, sent)
+                if token.lemma_ in ("call", "know", "name", "term"):
+                    out += _also_called(token, link, sent_span)
+            if token.lower_ == "as" and token.dep_ == "prep":
+                out += _such_as(token, link, sent_span)
+            if token.lower_ == "including" and token.dep_ == "prep":
+                out += _pairs(link, token.head, [p for p in token.children if p.dep_ == "pobj"], "is_a", True, 0.6,
+                              "including", sent_span)
+            if token.dep_ == "appos" and any(c.lower_ in ("a", "an") for c in token.children):
+                out += _pairs(link, token.head, [token], "is_a", False, 0.65, "apposition", sent_span)
+                out += _definition(link, token.head, sent, "apposition", sent_span)
+        out += _abbreviations(sent, link, sent_span)
+    return out
+
+
+def _pairs(link, subject_head, object_heads, predicate, reverse, confidence, pattern, sent_span) -> list[Found]:
+    out = []
+    subjects = link.concepts(subject_head)
+    for obj in object_heads:
+        for o_ids, o_tok in link.concepts(obj):
+            for s_ids, s_tok in subjects:
+                a, b = (o_ids, s_ids) if reverse else (s_ids, o_ids)
+                if set(a) & set(b):
+                    continue
+                start, end = _span(None, s_tok, o_tok)
+                out.append(Found("relation", a, predicate, b, None, start, end, sent_span, confidence, pattern))
+    return out
+
+
+def _verb_patterns(verb, link, sent_span) -> list[Found]:
+    out = []
+    lemma = verb.lemma_.lower()
+    passive = bool(_children(verb, "nsubjpass", "auxpass"))
+    for (rule_lemma, prep), (predicate, reverse, confidence) in VERB_RULES.items():
+        if rule_lemma != lemma:
+            continue
+        pattern = f"verb:{lemma}{' ' + prep if prep else ''}"
+        if passive:
+            subjects = _children(verb, "nsubjpass") or (
+                _children(verb.head, "nsubj", "nsubjpass") if verb.dep_ == "conj" else [])
+            if prep is None:  # "Y is caused by X" -> X causes Y
+                for agent_obj in _pobj(verb, "by"):
+                    for subj in subjects:
+                        out += _pairs(link, agent_obj, [subj], predicate, reverse, confidence, pattern + " (passive)", sent_span)
+            else:  # "X is composed of Y", "X is used for Y"
+                objects = _pobj(verb, prep)
+                for xcomp in _children(verb, "xcomp") if rule_lemma == "use" else []:
+                    objects += _children(xcomp, "dobj")
+                for subj in subjects:
+                    out += _pairs(link, subj, objects, predicate, reverse, confidence, pattern, sent_span)
+            continue
+        if rule_lemma == "use":
+            continue  # active "we use X for Y" is about the speaker
+        objects = _children(verb, "dobj") if prep is None else _pobj(verb, prep)
+        for subj in _subjects(verb):
+            out += _pairs(link, subj, objects, predicate, reverse, confidence, pattern, sent_span)
+    return out
+
+
+def _copula_patterns(be, link, sent_span, sent) -> list[Found]:
+    out = []
+    subjects = _children(be, "nsubj")
+    for attr in _children(be, "attr"):
+        head_lemma = attr.lemma_.lower()
+        of = _pobj(attr, "of")
+        for subj in subjects:
+            if head_lemma in KIND_NOUNS and of:
+                out += _pairs(link, subj, of, "is_a", False, 0.9, f"copula:{head_lemma} of", sent_span)
+            elif head_lemma == "part" and of:
+                out += _pairs(link, subj, of, "part_of", False, 0.85, "copula:part of", sent_span)
+            elif head_lemma in PROPERTY_NOUNS and of:
+                out += _pairs(link, subj, of, "has_property", True, 0.8, f"copula:{head_lemma} of", sent_span)
+            elif head_lemma == "cause" and of:
+                out += _pairs(link, subj, of, "causes", False, 0.8, "copula:cause of", sent_span)
+            elif head_lemma in ("result", "consequence", "effect") and of:
+                out += _pairs(link, subj, of, "causes", True, 0.75, f"copula:{head_lemma} of", sent_span)
+            else:
+                out += _pairs(link, subj, [attr], "is_a", False, 0.8, "copula:is a", sent_span)
+            if any(c.lower_ in ("a", "an", "the") for c in attr.children):
+                out += _definition(link, subj, sent, "copula", sent_span)
+    return out
+
+
+def _definition(link, subject_head, sent, pattern, sent_span) -> list[Found]:
+    m = link.by_token.get(subject_head.i)
+    if m is None or m.start_char - sent.start_char > 40:  # the defined term leads the sentence
+        return []
+    return [Found("definition", m.concept_ids, None, (), sent.text.strip(), m.start_char, m.end_char, sent_span,
+                  0.8, f"definition:{pattern}")]
+
+
+def _refers_to(verb, link, sent_span, sent) -> list[Found]:
+    if not _pobj(verb, "to"):
+        return []
+    out = []
+    for subj in _subjects(verb):
+        out += _definition(link, subj, sent, "refers to", sent_span)
+    return out
+
+
+def _also_called(verb, link, sent_span) -> list[Found]:
+    """"X, also called Z, ..." / "X, also known as Z" (the small parser makes either verb the head)."""
+    if verb.dep_ in ("acl", "advcl", "relcl"):
+        named_head = verb.head
+    elif any(c.lower_ == "also" for c in verb.children) and _children(verb, "nsubj"):
+        named_head = _children(verb, "nsubj")[0]
+    else:
+        return []
+    named = _children(verb, "oprd", "attr", "dobj") + _pobj(verb, "as")
+    m = link.by_token.get(named_head.i)
+    if m is None or not named:
+        return []
+    out = []
+    for n in named:
+        for t in (n, *n.conjuncts):
+            words = [w for w in t.doc[t.left_edge.i: t.right_edge.i + 1] if w.pos_ not in ("DET", "PUNCT", "CCONJ")]
+            words = [w for w in words if w.i <= t.i or w.head.i >= t.i]
+            if words:
+                text = t.doc[words[0].i: words[-1].i + 1].text
+                out.append(Found("synonym", m.concept_ids, None, (), text, m.start_char, t.idx + len(t.text),
+                                 sent_span, 0.8, f"synonym:{verb.lemma_}"))
+    return out
+
+
+def _such_as(as_token, link, sent_span) -> list[Found]:
+    if not (any(c.lower_ == "such" for c in as_token.children) or
+            any(c.lower_ == "such" for c in as_token.head.children)):
+        return []
+    objects = [p for p in as_token.children if p.dep_ == "pobj"]
+    return _pairs(link, as_token.head, objects, "is_a", True, 0.8, "hearst:such as", sent_span)
+
+
+def _abbreviations(sent, link, sent_span) -> list[Found]:
+    out = []
+    tokens = list(sent)
+    for i in range(1, len(tokens) - 2):
+        left, inner, right = tokens[i], tokens[i + 1], tokens[i + 2]
+        if left.text == "(" and right.text == ")" and inner.text.isalpha() and inner.text.isupper() \
+                and 2 <= len(inner.text) <= 6:
+            m = link.by_token.get(tokens[i - 1].i)
+            if m is not None and m.end == tokens[i - 1].i + 1:
+                initials = "".join(w[0] for w in sent.doc[m.start:m.end].text.replace("-", " ").split()).upper()
+                if initials.startswith(inner.text[0]):
+                    out.append(Found("abbreviation", m.concept_ids, None, (), inner.text, m.start_char,
+                                     inner.idx + len(inner.text), sent_span, 0.9 if initials == inner.text else 0.6,
+                                     "abbreviation"))
+    return out

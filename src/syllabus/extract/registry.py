@@ -1,0 +1,33 @@
+"""Extractors by name: built-ins and third-party ones (entry point group ``syllabus.extractors``).
+
+An extractor is a callable ``(doc, mentions) -> list[Found]`` with ``name`` and ``version``
+attributes. The built-in pattern extractor works on spaCy parses; an LLM-backed extractor can be
+registered the same way and the rest of the pipeline (evidence, proposals, GC) stays as it is.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import entry_points
+
+from syllabus.extract import patterns
+
+EXTRACTORS: dict[str, Callable] = {}
+
+
+def register(name: str, version: str):
+    def wrap(fn):
+        fn.name, fn.version = name, version
+        EXTRACTORS[name] = fn
+        return fn
+    return wrap
+
+
+register("patterns", patterns.VERSION)(patterns.find_relations)
+
+
+def get(name: str) -> Callable:
+    if name not in EXTRACTORS:
+        for ep in entry_points(group="syllabus.extractors"):
+            if ep.name == name:
+                EXTRACTORS[name] = ep.load()
+    return EXTRACTORS[name]

@@ -1,0 +1,146 @@
+"""From term candidates to extracted concepts: termhood selection and entity resolution.
+
+Variants are merged: inflections share a lemmatised key already; an acronym merges into the
+concept whose label has those initials; a candidate whose embedding is within the configured
+cosine similarity of an ontology label becomes an extracted label of that ontology concept, and
+of another, stronger candidate merges into it. Two ontology concepts are never merged here
+(lint reports likely duplicates instead).
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from syllabus.config import ExtractConfig
+from syllabus.extract.parse import TERMS
+from syllabus.extract.terms import TermOccurrence, TermStats, termhood
+from syllabus.store.tables import Chunk, ChunkExtraction, Concept, Document, Label
+
+K, D, X, C, L = (t.__table__ for t in (Chunk, Document, ChunkExtraction, Concept, Label))
+
+
+@dataclass
+class Candidate:
+    norm: str
+    label: str
+    score: float
+    frequency: int
+    documents: int
+    merged: list[str] = field(default_factory=list)  # surfaces of merged variants
+
+
+@dataclass
+class Resolution:
+    concepts: dict[str, Candidate]  # new concept id -> candidate
+    labels: dict[str, set[tuple[str, str]]]  # existing concept id -> extracted (kind, text) labels
+    scores: dict[str, float]  # every candidate norm -> score (for reports)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def discipline_stats(session: Session) -> dict[str, TermStats]:
+    """Term statistics for every discipline with parsed chunks (the background for specificity)."""
+    stats: dict[str, TermStats] = {}
+    rows = session.execute(select(D.c.discipline, D.c.path, X.c.payload).join(K, K.c.document_id == D.c.id)
+                           .join(X, X.c.chunk_id == K.c.id).where(X.c.extractor == TERMS))
+    for discipline, path, payload in rows:
+        target = stats.setdefault(discipline, TermStats())
+        for norm, surface, start, end in json.loads(payload):
+            target.add(TermOccurrence(norm, surface, start, end, -1), path)
+    return stats
+
+
+def label_norms(nlp, texts: list[str]) -> dict[str, str]:
+    """Candidate-style keys of labels (lower-case, head lemmatised) to match against terms."""
+    out = {}
+    with nlp.select_pipes(disable=[p for p in nlp.pipe_names if p == "parser"]):
+        for text, doc in zip(texts, nlp.pipe(texts, batch_size=256)):
+            words = [t.lower_ for t in doc if not t.is_punct]
+            if words:
+                words[-1] = doc[-1].lemma_.lower() if not doc[-1].is_punct else words[-1]
+            out[text] = " ".join(words)
+    return out
+
+
+def resolve(session: Session, nlp, discipline: str, prefix: str, cfg: ExtractConfig,
+            all_stats: dict[str, TermStats], use_embeddings: bool = True) -> Resolution:
+    stats = all_stats.get(discipline, TermStats())
+    background: Counter = Counter()
+    for s in all_stats.values():
+        background.update(s.frequency)
+    scores = termhood(stats, background, sum(background.values()))
+    ontology = session.execute(select(L.c.concept_id, L.c.text).join(C, C.c.id == L.c.concept_id).where(
+        C.c.discipline == discipline, C.c.origin == "ontology", C.c.status == "active", L.c.origin == "ontology")).all()
+    norms = label_norms(nlp, sorted({t for _, t in ontology}))
+    known = {norms[t]: cid for cid, t in sorted(ontology, reverse=True)}
+    chosen: dict[str, Candidate] = {}
+    for norm in sorted(scores, key=lambda n: (-scores[n], n)):
+        freq, docs = stats.frequency[norm], len(stats.documents[norm])
+        if scores[norm] < cfg.term_threshold or freq < cfg.min_term_frequency or docs < cfg.min_term_documents:
+            continue
+        if norm in known:
+            continue
+        surface = sorted(stats.surfaces[norm].items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        chosen[norm] = Candidate(norm, surface, scores[norm], freq, docs)
+    labels: dict[str, set[tuple[str, str]]] = {}
+    _merge_acronyms(chosen, known, labels, ontology)
+    if use_embeddings and chosen:
+        _merge_similar(session, cfg, chosen, ontology, labels)
+    concepts = {f"{prefix}:x-{slug(c.norm)}": c for c in chosen.values()}
+    return Resolution(concepts, labels, scores)
+
+
+def _initials(text: str) -> str:
+    return "".join(w[0] for w in re.split(r"[\s-]+", text) if w).lower()
+
+
+def _merge_acronyms(chosen, known, labels, ontology) -> None:
+    targets = {}
+    for cid, text in ontology:
+        targets.setdefault(_initials(text), cid) if len(text.split()) > 1 else None
+    for c in list(chosen.values()):
+        if " " in c.norm or not (2 <= len(c.norm) <= 6):
+            continue
+        expansions = [o for o in chosen.values() if " " in o.norm and _initials(o.norm) == c.norm]
+        if expansions:
+            expansions[0].merged.append(c.label.upper())
+            del chosen[c.norm]
+        elif c.norm in targets:
+            labels.setdefault(targets[c.norm], set()).add(("abbreviation", c.label.upper()))
+            del chosen[c.norm]
+
+
+def _merge_similar(session, cfg, chosen, ontology, labels) -> None:
+    from syllabus.extract.embeddings import embed
+
+    cands = sorted(chosen.values(), key=lambda c: (-c.score, c.norm))
+    onto_texts = sorted({t for _, t in ontology})
+    owner = {}
+    for cid, t in sorted(ontology):
+        owner.setdefault(t, cid)
+    vectors = embed(session, cfg.embedding_model, [c.label for c in cands] + onto_texts)
+    cand_vecs, onto_vecs = vectors[:len(cands)], vectors[len(cands):]
+    absorbed: set[str] = set()
+    for i, c in enumerate(cands):
+        if onto_texts:
+            sims = onto_vecs @ cand_vecs[i]
+            j = int(sims.argmax())
+            if sims[j] >= cfg.similarity_threshold:
+                labels.setdefault(owner[onto_texts[j]], set()).add(("exact", c.label))
+                absorbed.add(c.norm)
+                continue
+        for k in range(i):  # a stronger candidate absorbs a near-identical weaker one
+            stronger = cands[k]
+            if stronger.norm not in absorbed and float(cand_vecs[k] @ cand_vecs[i]) >= cfg.similarity_threshold:
+                stronger.merged.append(c.label)
+                absorbed.add(c.norm)
+                break
+    for norm in absorbed:
+        chosen.pop(norm, None)

@@ -1,0 +1,228 @@
+"""`syllabus extract`: parse, select and resolve terms, match labels and patterns, write evidence.
+
+Stages, each idempotent:
+1. parse new or changed chunks (cached per chunk and model; see :mod:`parse`);
+2. termhood + entity resolution over the cached term candidates -> extracted concepts;
+3. for every chunk whose graph state changed (model, extractor version, the label set it was
+   matched against), re-run mentions and patterns from the cached parse and replace its
+   evidence; facts of origin ``extracted`` left without evidence are removed;
+4. confidences, definitions of extracted concepts and extracted labels are recomputed from the
+   evidence, so the result depends only on the inputs, never on the order of runs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from syllabus.config import Workspace
+from syllabus.extract import registry
+from syllabus.extract.mentions import LabelIndex
+from syllabus.extract.nlp import from_bytes, load_pipeline, model_id
+from syllabus.extract.parse import parse_pending
+from syllabus.extract.resolve import Resolution, discipline_stats, resolve
+from syllabus.ontology.sync import ensure_discipline
+from syllabus.store.gc import collect_garbage
+from syllabus.store.ids import relation_id
+from syllabus.store.tables import Chunk, ChunkExtraction, ChunkParse, Concept, Document, Evidence, Label, Relation
+
+K, D, P, X, C, L, R, E = (t.__table__ for t in (Chunk, Document, ChunkParse, ChunkExtraction, Concept, Label,
+                                                 Relation, Evidence))
+MATCH = "syllabus.match"
+EVIDENCE_EXTRACTORS = ("syllabus.mention", "syllabus.relation", "syllabus.definition", "syllabus.synonym",
+                       "syllabus.abbreviation")
+_BATCH = 64
+
+
+@dataclass
+class ExtractReport:
+    discipline: str
+    chunks_parsed: int = 0
+    chunks_matched: int = 0
+    concepts_added: int = 0
+    concepts_removed: int = 0
+    relations_added: int = 0
+    relations_removed: int = 0
+    evidence: int = 0
+    mentions: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def extract(session: Session, ws: Workspace, disciplines: list[str], workers: int = 1,
+            progress: Callable[[str, int, int], None] | None = None, use_embeddings: bool = True) -> list[ExtractReport]:
+    """Run every stage for *disciplines* inside the caller's transaction."""
+    cfg = ws.config.extract
+    nlp = load_pipeline(cfg.spacy_model)
+    mid = model_id(nlp)
+    reports = []
+    for name in disciplines:
+        ensure_discipline(session, ws, name)
+        report = ExtractReport(name)
+        report.chunks_parsed = parse_pending(session, name, cfg.spacy_model, mid, workers, cfg.batch_size,
+                                             (lambda n, d=name: progress(d, n, 0)) if progress else None).chunks
+        reports.append(report)
+    all_stats = discipline_stats(session)
+    for report in reports:
+        d = ws.discipline(report.discipline)
+        resolution = resolve(session, nlp, d.name, d.prefix, cfg, all_stats, use_embeddings)
+        _sync_extracted_concepts(session, d.name, resolution, report)
+        _match(session, nlp, mid, d.name, report, progress)
+        _finish(session, d.name, report)
+    return reports
+
+
+def _sync_extracted_concepts(session: Session, discipline: str, res: Resolution, report: ExtractReport) -> None:
+    existing = {r.id: r for r in session.execute(select(C).where(C.c.discipline == discipline, C.c.origin == "extracted"))}
+    taken = set(session.scalars(select(C.c.id).where(C.c.id.in_(list(res.concepts)), C.c.origin != "extracted")))
+    wanted = {cid: c for cid, c in res.concepts.items() if cid not in taken}
+    gone = sorted(set(existing) - set(wanted))
+    for i in range(0, len(gone), 500):
+        session.execute(delete(C).where(C.c.id.in_(gone[i:i + 500])))
+    report.concepts_removed += len(gone)
+    new = [dict(id=cid, discipline=discipline, pref_label=c.label, definition=None, type=None, origin="extracted",
+                status="active", source=None) for cid, c in sorted(wanted.items()) if cid not in existing]
+    if new:
+        session.execute(insert(C), new)
+    report.concepts_added += len(new)
+    for cid, c in wanted.items():
+        if cid in existing and existing[cid].pref_label != c.label:
+            session.execute(update(C).where(C.c.id == cid).values(pref_label=c.label))
+    desired = {(cid, "pref", c.label) for cid, c in wanted.items()}
+    desired |= {(cid, "abbreviation" if m.isupper() else "exact", m) for cid, c in wanted.items() for m in c.merged
+                if m != c.label}
+    desired |= {(cid, kind, text) for cid, labels in res.labels.items() for kind, text in labels}
+    _sync_labels(session, discipline, "resolved", desired)
+
+
+def _sync_labels(session: Session, discipline: str, origin: str, desired: set[tuple[str, str, str]]) -> None:
+    """Make the discipline's labels of *origin* exactly *desired* (skipping ones stated elsewhere)."""
+    rows = session.execute(select(L.c.id, L.c.concept_id, L.c.kind, L.c.text, L.c.origin)
+                           .join(C, C.c.id == L.c.concept_id).where(C.c.discipline == discipline)).all()
+    mine = {(r.concept_id, r.kind, r.text): r.id for r in rows if r.origin == origin}
+    others = {(r.concept_id, r.kind, r.text) for r in rows if r.origin != origin}
+    stale = [mine[k] for k in sorted(set(mine) - desired)]
+    for i in range(0, len(stale), 500):
+        session.execute(delete(L).where(L.c.id.in_(stale[i:i + 500])))
+    add = sorted(desired - set(mine) - others)
+    if add:
+        session.execute(insert(L), [dict(concept_id=c, kind=k, text=t, origin=origin) for c, k, t in add])
+
+
+def matcher_labels(session: Session, discipline: str) -> list[tuple[str, str]]:
+    """Labels the matcher looks for: ontology and resolved labels of active concepts."""
+    return sorted(session.execute(select(L.c.concept_id, L.c.text).join(C, C.c.id == L.c.concept_id).where(
+        C.c.discipline == discipline, C.c.status == "active", C.c.origin.in_(("ontology", "extracted")),
+        L.c.origin.in_(("ontology", "resolved")))).tuples().all())
+
+
+def _match(session: Session, nlp, mid: str, discipline: str, report: ExtractReport, progress) -> None:
+    labels = matcher_labels(session, discipline)
+    extractor = registry.get("patterns")
+    state = hashlib.sha256(json.dumps([mid, extractor.version, labels]).encode()).hexdigest()
+    done = select(X.c.chunk_id).where(X.c.extractor == MATCH, X.c.state == state)
+    ids = list(session.scalars(select(K.c.id).join(D, D.c.id == K.c.document_id).join(P, P.c.chunk_id == K.c.id)
+                               .where(D.c.discipline == discipline, P.c.model == mid, K.c.id.not_in(done))
+                               .order_by(K.c.id)))
+    if not ids:
+        return
+    index = LabelIndex(nlp, labels)
+    onto_rel = {(r.subject_id, r.predicate, r.object_id): r.id for r in session.execute(
+        select(R.c.id, R.c.subject_id, R.c.predicate, R.c.object_id).where(R.c.origin == "ontology"))}
+    extracted_rel = set(session.scalars(select(R.c.id).where(R.c.origin == "extracted")))
+    for i in range(0, len(ids), _BATCH):
+        batch = ids[i:i + _BATCH]
+        session.execute(delete(E).where(E.c.chunk_id.in_(batch), E.c.extractor.in_(EVIDENCE_EXTRACTORS)))
+        session.execute(delete(X).where(X.c.chunk_id.in_(batch), X.c.extractor == MATCH))
+        evidence, new_relations = [], []
+        for chunk_id, data in session.execute(select(P.c.chunk_id, P.c.data).where(P.c.chunk_id.in_(batch))
+                                              .order_by(P.c.chunk_id)):
+            doc = from_bytes(data, nlp.vocab)
+            mentions = index.find(doc)
+            report.mentions += len(mentions)
+            for m in mentions:
+                sent = doc[m.start].sent
+                for cid in m.concept_ids:
+                    evidence.append(_ev(chunk_id, "syllabus.mention", extractor.version, m.start_char, m.end_char,
+                                        sent.text, m.score / len(m.concept_ids), concept_id=cid))
+            for f in extractor(doc, mentions):
+                sentence = doc.text[f.sentence[0]:f.sentence[1]].strip()
+                if f.kind != "relation":
+                    for cid in f.subject:
+                        evidence.append(_ev(chunk_id, f"syllabus.{f.kind}", extractor.version,
+                                            *_label_span(doc, f), sentence, f.confidence, concept_id=cid))
+                    continue
+                for s in f.subject:
+                    for o in f.object:
+                        key = (s, f.predicate, o)
+                        rid = onto_rel.get(key)
+                        if rid is None:
+                            rid = relation_id(s, f.predicate, o, "extracted")
+                            if rid not in extracted_rel:
+                                extracted_rel.add(rid)
+                                new_relations.append(dict(id=rid, discipline=discipline, subject_id=s,
+                                                          predicate=f.predicate, object_id=o, origin="extracted",
+                                                          status="proposed", confidence=f.confidence, source=None))
+                        evidence.append(_ev(chunk_id, "syllabus.relation", extractor.version, f.start_char,
+                                            f.end_char, sentence, f.confidence, relation_id=rid))
+        if new_relations:
+            session.execute(insert(R), new_relations)
+            report.relations_added += len(new_relations)
+        if evidence:
+            session.execute(insert(E), evidence)
+            report.evidence += len(evidence)
+        session.execute(insert(X), [dict(chunk_id=c, extractor=MATCH, state=state, payload=None) for c in batch])
+        report.chunks_matched += len(batch)
+        if progress:
+            progress(discipline, 0, len(batch))
+
+
+def _label_span(doc, f) -> tuple[int, int]:
+    """Synonym and abbreviation evidence spans cover the label text itself."""
+    if f.kind in ("synonym", "abbreviation") and f.text:
+        start = doc.text.find(f.text, f.start_char)
+        if start >= 0:
+            return start, start + len(f.text)
+    return f.start_char, f.end_char
+
+
+def _ev(chunk_id, extractor, version, start, end, sentence, score, concept_id=None, relation_id=None) -> dict:
+    return dict(chunk_id=chunk_id, extractor=extractor, extractor_version=version, char_start=start, char_end=end,
+                sentence=sentence, score=round(float(score), 6), concept_id=concept_id, relation_id=relation_id)
+
+
+def _finish(session: Session, discipline: str, report: ExtractReport) -> None:
+    report.relations_removed += collect_garbage(session, discipline, concepts=False)["relations"]
+    # confidence of an extracted relation = its strongest evidence
+    for rid, best in session.execute(select(E.c.relation_id, func.max(E.c.score)).join(R, R.c.id == E.c.relation_id)
+                                     .where(R.c.origin == "extracted", R.c.discipline == discipline)
+                                     .group_by(E.c.relation_id)):
+        session.execute(update(R).where(R.c.id == rid, R.c.confidence != best).values(confidence=best))
+    # definitions of extracted concepts: the first definitional sentence in corpus order
+    first: dict[str, str] = {}
+    for cid, sentence in session.execute(
+            select(E.c.concept_id, E.c.sentence).join(C, C.c.id == E.c.concept_id).join(K, K.c.id == E.c.chunk_id)
+            .join(D, D.c.id == K.c.document_id)
+            .where(C.c.discipline == discipline, C.c.origin == "extracted", E.c.extractor == "syllabus.definition")
+            .order_by(D.c.path, K.c.ordinal, E.c.char_start)):
+        first.setdefault(cid, sentence)
+    for cid, definition in session.execute(select(C.c.id, C.c.definition).where(
+            C.c.discipline == discipline, C.c.origin == "extracted")):
+        if first.get(cid) != definition:
+            session.execute(update(C).where(C.c.id == cid).values(definition=first.get(cid)))
+    # labels stated in text ("X, also called Z", "kinetic energy (KE)")
+    desired = set()
+    for cid, extractor, start, end, text in session.execute(
+            select(E.c.concept_id, E.c.extractor, E.c.char_start, E.c.char_end, K.c.text)
+            .join(K, K.c.id == E.c.chunk_id).join(C, C.c.id == E.c.concept_id)
+            .where(C.c.discipline == discipline, E.c.extractor.in_(("syllabus.synonym", "syllabus.abbreviation")))):
+        label = " ".join(text[start:end].split())
+        if label:
+            desired.add((cid, "abbreviation" if extractor == "syllabus.abbreviation" else "exact", label))
+    _sync_labels(session, discipline, "extracted", desired)
