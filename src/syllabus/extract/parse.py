@@ -14,7 +14,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from syllabus.extract.executor import make_executor
-from syllabus.extract.nlp import load_pipeline, to_bytes
+from syllabus.extract.nlp import from_bytes, load_pipeline, to_bytes
+from syllabus.extract.terms import VERSION as TERMS_VERSION
 from syllabus.extract.terms import candidate_terms
 from syllabus.store.tables import Chunk, ChunkExtraction, ChunkParse, Document
 
@@ -29,14 +30,35 @@ def _init_worker(model: str | None) -> None:
     _worker_nlp = load_pipeline(model)
 
 
+def terms_payload(doc) -> str:
+    return json.dumps([[t.norm, t.surface, t.start_char, t.end_char, t.sent_start, t.sent_end]
+                       for t in candidate_terms(doc)], separators=(",", ":"))
+
+
 def parse_texts(batch: tuple[list[str], int]) -> list[tuple[bytes, str]]:
     """Parse texts; for each, the DocBin bytes and the JSON list of term candidates."""
     texts, batch_size = batch
-    out = []
-    for doc in _worker_nlp.pipe(texts, batch_size=batch_size):
-        terms = [[t.norm, t.surface, t.start_char, t.end_char] for t in candidate_terms(doc)]
-        out.append((to_bytes(doc), json.dumps(terms, separators=(",", ":"))))
-    return out
+    return [(to_bytes(doc), terms_payload(doc)) for doc in _worker_nlp.pipe(texts, batch_size=batch_size)]
+
+
+def terms_state(model: str) -> str:
+    return f"{model}|terms@{TERMS_VERSION}"
+
+
+def refresh_terms(session: Session, discipline: str, model: str, nlp) -> int:
+    """Recompute cached term candidates from cached parses when the candidate code changed."""
+    state = terms_state(model)
+    fresh = select(X.c.chunk_id).where(X.c.extractor == TERMS, X.c.state == state)
+    ids = list(session.scalars(select(P.c.chunk_id).join(K, K.c.id == P.c.chunk_id).join(D, D.c.id == K.c.document_id)
+                               .where(D.c.discipline == discipline, P.c.model == model, P.c.chunk_id.not_in(fresh))
+                               .order_by(P.c.chunk_id)))
+    for i in range(0, len(ids), _BATCH_CHUNKS):
+        batch = ids[i:i + _BATCH_CHUNKS]
+        rows = session.execute(select(P.c.chunk_id, P.c.data).where(P.c.chunk_id.in_(batch))).all()
+        session.execute(delete(X).where(X.c.chunk_id.in_(batch), X.c.extractor == TERMS))
+        session.execute(insert(X), [dict(chunk_id=c, extractor=TERMS, state=state,
+                                         payload=terms_payload(from_bytes(data, nlp.vocab))) for c, data in rows])
+    return len(ids)
 
 
 @dataclass
@@ -72,7 +94,7 @@ def parse_pending(session: Session, discipline: str, model_name: str | None, mod
             session.execute(delete(P).where(P.c.chunk_id.in_(batch)))
             session.execute(delete(X).where(X.c.chunk_id.in_(batch), X.c.extractor == TERMS))
             session.execute(insert(P), [dict(chunk_id=c, model=model, data=r[0]) for c, r in zip(batch, results)])
-            session.execute(insert(X), [dict(chunk_id=c, extractor=TERMS, state=model, payload=r[1])
+            session.execute(insert(X), [dict(chunk_id=c, extractor=TERMS, state=terms_state(model), payload=r[1])
                                         for c, r in zip(batch, results)])
             report.chunks += len(batch)
             if progress:

@@ -32,6 +32,7 @@ class Candidate:
     frequency: int
     documents: int
     merged: list[str] = field(default_factory=list)  # surfaces of merged variants
+    norms: list[str] = field(default_factory=list)  # its own key and those of merged variants
 
 
 @dataclass
@@ -48,12 +49,12 @@ def slug(text: str) -> str:
 def discipline_stats(session: Session) -> dict[str, TermStats]:
     """Term statistics for every discipline with parsed chunks (the background for specificity)."""
     stats: dict[str, TermStats] = {}
-    rows = session.execute(select(D.c.discipline, D.c.path, X.c.payload).join(K, K.c.document_id == D.c.id)
-                           .join(X, X.c.chunk_id == K.c.id).where(X.c.extractor == TERMS))
-    for discipline, path, payload in rows:
+    rows = session.execute(select(D.c.discipline, D.c.path, K.c.id, X.c.payload).join(K, K.c.document_id == D.c.id)
+                           .join(X, X.c.chunk_id == K.c.id).where(X.c.extractor == TERMS).order_by(K.c.id))
+    for discipline, path, chunk, payload in rows:
         target = stats.setdefault(discipline, TermStats())
-        for norm, surface, start, end in json.loads(payload):
-            target.add(TermOccurrence(norm, surface, start, end, -1), path)
+        for norm, surface, start, end, sent_start, sent_end in json.loads(payload):
+            target.add(TermOccurrence(norm, surface, start, end, sent_start, sent_end), path, chunk)
     return stats
 
 
@@ -88,7 +89,8 @@ def resolve(session: Session, nlp, discipline: str, prefix: str, cfg: ExtractCon
         if norm in known:
             continue
         surface = sorted(stats.surfaces[norm].items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-        chosen[norm] = Candidate(norm, surface, scores[norm], freq, docs)
+        label = surface if surface.isupper() else norm  # "amino acid", but "ATP"
+        chosen[norm] = Candidate(norm, label, scores[norm], freq, docs, norms=[norm])
     labels: dict[str, set[tuple[str, str]]] = {}
     _merge_acronyms(chosen, known, labels, ontology)
     if use_embeddings and chosen:
@@ -111,6 +113,7 @@ def _merge_acronyms(chosen, known, labels, ontology) -> None:
         expansions = [o for o in chosen.values() if " " in o.norm and _initials(o.norm) == c.norm]
         if expansions:
             expansions[0].merged.append(c.label.upper())
+            expansions[0].norms += c.norms
             del chosen[c.norm]
         elif c.norm in targets:
             labels.setdefault(targets[c.norm], set()).add(("abbreviation", c.label.upper()))
@@ -140,6 +143,7 @@ def _merge_similar(session, cfg, chosen, ontology, labels) -> None:
             stronger = cands[k]
             if stronger.norm not in absorbed and float(cand_vecs[k] @ cand_vecs[i]) >= cfg.similarity_threshold:
                 stronger.merged.append(c.label)
+                stronger.norms += c.norms
                 absorbed.add(c.norm)
                 break
     for norm in absorbed:

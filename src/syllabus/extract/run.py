@@ -24,8 +24,9 @@ from syllabus.config import Workspace
 from syllabus.extract import registry
 from syllabus.extract.mentions import LabelIndex
 from syllabus.extract.nlp import from_bytes, load_pipeline, model_id
-from syllabus.extract.parse import parse_pending
+from syllabus.extract.parse import parse_pending, refresh_terms
 from syllabus.extract.resolve import Resolution, discipline_stats, resolve
+from syllabus.extract.terms import VERSION as TERMS_VERSION
 from syllabus.ontology.sync import ensure_discipline
 from syllabus.store.gc import collect_garbage
 from syllabus.store.ids import relation_id
@@ -34,6 +35,7 @@ from syllabus.store.tables import Chunk, ChunkExtraction, ChunkParse, Concept, D
 K, D, P, X, C, L, R, E = (t.__table__ for t in (Chunk, Document, ChunkParse, ChunkExtraction, Concept, Label,
                                                  Relation, Evidence))
 MATCH = "syllabus.match"
+TERM_EVIDENCE = "syllabus.term"
 EVIDENCE_EXTRACTORS = ("syllabus.mention", "syllabus.relation", "syllabus.definition", "syllabus.synonym",
                        "syllabus.abbreviation")
 _BATCH = 64
@@ -67,12 +69,14 @@ def extract(session: Session, ws: Workspace, disciplines: list[str], workers: in
         report = ExtractReport(name)
         report.chunks_parsed = parse_pending(session, name, cfg.spacy_model, mid, workers, cfg.batch_size,
                                              (lambda n, d=name: progress(d, n, 0)) if progress else None).chunks
+        refresh_terms(session, name, mid, nlp)
         reports.append(report)
     all_stats = discipline_stats(session)
     for report in reports:
         d = ws.discipline(report.discipline)
         resolution = resolve(session, nlp, d.name, d.prefix, cfg, all_stats, use_embeddings)
         _sync_extracted_concepts(session, d.name, resolution, report)
+        _sync_term_evidence(session, d.name, resolution, all_stats.get(d.name))
         _match(session, nlp, mid, d.name, report, progress)
         _finish(session, d.name, report)
     return reports
@@ -101,6 +105,29 @@ def _sync_extracted_concepts(session: Session, discipline: str, res: Resolution,
     _sync_labels(session, discipline, "resolved", desired)
 
 
+def _sync_term_evidence(session: Session, discipline: str, res: Resolution, stats) -> None:
+    """Every occurrence of an extracted concept's term is evidence for it (kept in step, not rewritten)."""
+    desired = {}
+    for cid, cand in res.concepts.items():
+        for norm in cand.norms:
+            for chunk, occ in (stats.places.get(norm, []) if stats else []):
+                desired[(cid, chunk, occ.start_char, occ.end_char)] = (occ.sent_start, occ.sent_end)
+    existing = {(r.concept_id, r.chunk_id, r.char_start, r.char_end): r.id for r in session.execute(
+        select(E.c.id, E.c.concept_id, E.c.chunk_id, E.c.char_start, E.c.char_end).join(C, C.c.id == E.c.concept_id)
+        .where(C.c.discipline == discipline, E.c.extractor == TERM_EVIDENCE))}
+    stale = sorted(existing[k] for k in set(existing) - set(desired))
+    for i in range(0, len(stale), 500):
+        session.execute(delete(E).where(E.c.id.in_(stale[i:i + 500])))
+    add = sorted(set(desired) - set(existing))
+    texts = dict(session.execute(select(K.c.id, K.c.text).where(K.c.id.in_({k[1] for k in add}))).all()) \
+        if add else {}
+    rows = [_ev(chunk, TERM_EVIDENCE, TERMS_VERSION, start, end,
+                texts[chunk][desired[(cid, chunk, start, end)][0]:desired[(cid, chunk, start, end)][1]].strip(),
+                1.0, concept_id=cid) for cid, chunk, start, end in add]
+    for i in range(0, len(rows), 5000):
+        session.execute(insert(E), rows[i:i + 5000])
+
+
 def _sync_labels(session: Session, discipline: str, origin: str, desired: set[tuple[str, str, str]]) -> None:
     """Make the discipline's labels of *origin* exactly *desired* (skipping ones stated elsewhere)."""
     rows = session.execute(select(L.c.id, L.c.concept_id, L.c.kind, L.c.text, L.c.origin)
@@ -117,9 +144,10 @@ def _sync_labels(session: Session, discipline: str, origin: str, desired: set[tu
 
 def matcher_labels(session: Session, discipline: str) -> list[tuple[str, str]]:
     """Labels the matcher looks for: ontology and resolved labels of active concepts."""
-    return sorted(session.execute(select(L.c.concept_id, L.c.text).join(C, C.c.id == L.c.concept_id).where(
-        C.c.discipline == discipline, C.c.status == "active", C.c.origin.in_(("ontology", "extracted")),
-        L.c.origin.in_(("ontology", "resolved")))).tuples().all())
+    return sorted((r.concept_id, r.text) for r in session.execute(
+        select(L.c.concept_id, L.c.text).join(C, C.c.id == L.c.concept_id).where(
+            C.c.discipline == discipline, C.c.status == "active", C.c.origin.in_(("ontology", "extracted")),
+            L.c.origin.in_(("ontology", "resolved")))))
 
 
 def _match(session: Session, nlp, mid: str, discipline: str, report: ExtractReport, progress) -> None:

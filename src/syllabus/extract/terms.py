@@ -1,9 +1,10 @@
 """New-concept candidates: noun phrases scored for termhood.
 
-Score = C-value (Frantzi et al.: longer terms gain, terms nested in longer ones lose the
-occurrences those account for) x spread (1 + ln of the number of documents) x domain
-specificity (relative frequency in this discipline over that in all disciplines, with add-one
-smoothing), so a phrase frequent everywhere ("the same way") scores low.
+Score = C-value (Frantzi et al.: longer terms gain; a term nested in longer candidates is
+credited with those occurrences minus their mean) x spread (1 + ln of the number of
+documents) x domain specificity (relative frequency in this discipline over all disciplines,
+square-rooted) x general-English rarity (from wordfreq's Zipf frequency: "place" or "ball" are
+everyday words, "centrosome" is not), so frequent everyday nouns score low.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+VERSION = "2"  # bump when candidate_terms changes: cached candidates are recomputed from parses
 _LEADING = {"DET", "PRON", "NUM", "PUNCT", "CCONJ", "ADP", "PART", "SYM", "X", "SPACE"}
 _WORD = re.compile(r"^[a-z][a-z'-]*[a-z]$")
 _GENERIC = {"thing", "way", "example", "case", "part", "kind", "type", "form", "number", "amount", "term", "lot",
@@ -25,13 +27,29 @@ class TermOccurrence:
     surface: str
     start_char: int
     end_char: int
-    root: int  # token index of the phrase head
+    sent_start: int = 0  # the sentence it occurs in (char offsets)
+    sent_end: int = 0
+
+
+def _of_phrases(doc):
+    """Noun chunks, each extended by a short "of" complement ("center of mass", "radius of gyration")."""
+    chunks = list(doc.noun_chunks)
+    by_start = {c.start: c for c in chunks}
+    for chunk in chunks:
+        nxt = chunk.end
+        if nxt + 1 < len(doc) and doc[nxt].lower_ == "of" and doc[nxt].head.i == chunk.root.i:
+            tail = by_start.get(nxt + 1)
+            if tail is not None and len(tail) <= 3 and not any(t.pos_ in ("DET", "PRON", "NUM") for t in tail):
+                yield doc[chunk.start:tail.end], tail.root
+                continue
+        yield chunk, chunk.root
 
 
 def candidate_terms(doc) -> list[TermOccurrence]:
-    """Noun phrases trimmed of determiners and pronouns, 1-5 words, headed by a noun."""
+    """Noun phrases (with a short "of" complement) trimmed of determiners and pronouns, 1-5 words,
+    headed by a noun; the key lemmatises the last word."""
     out = []
-    for chunk in doc.noun_chunks:
+    for chunk, _ in _of_phrases(doc):
         tokens = list(chunk)
         while tokens and (tokens[0].pos_ in _LEADING or tokens[0].is_stop):
             tokens.pop(0)
@@ -39,13 +57,23 @@ def candidate_terms(doc) -> list[TermOccurrence]:
             tokens.pop()
         if not tokens or len(tokens) > 5 or tokens[-1].pos_ not in ("NOUN", "PROPN"):
             continue
-        words = [t.lower_ for t in tokens[:-1]] + [tokens[-1].lemma_.lower()]
-        if not all(_WORD.match(w) for w in words) or words[-1] in _GENERIC or all(t.is_stop for t in tokens):
+        words = [t.lemma_.lower() if (t is tokens[-1] or t.nbor(1).lower_ == "of") and t.pos_ == "NOUN" else t.lower_
+                 for t in tokens]
+        head = words[words.index("of") - 1] if "of" in words[1:-1] else words[-1]
+        if not all(_WORD.match(w) or w == "of" for w in words) or head in _GENERIC or all(t.is_stop for t in tokens):
             continue
         norm = " ".join(words)
         span = doc[tokens[0].i: tokens[-1].i + 1]
-        out.append(TermOccurrence(norm, span.text, span.start_char, span.end_char, tokens[-1].i))
+        sent = span.sent
+        out.append(TermOccurrence(norm, span.text, span.start_char, span.end_char, sent.start_char, sent.end_char))
     return out
+
+
+def rarity(term: str) -> float:
+    """How far a term is from everyday English: 0.05 (very common) .. 1.5 (rare), by Zipf frequency."""
+    from wordfreq import zipf_frequency
+
+    return min(max((6.0 - zipf_frequency(term, "en")) / 3.0, 0.05), 1.5)
 
 
 @dataclass
@@ -55,11 +83,14 @@ class TermStats:
     frequency: Counter = field(default_factory=Counter)
     documents: dict[str, set] = field(default_factory=lambda: defaultdict(set))
     surfaces: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    places: dict[str, list] = field(default_factory=lambda: defaultdict(list))  # norm -> [(chunk, occurrence)]
 
-    def add(self, occurrence: TermOccurrence, document: object) -> None:
+    def add(self, occurrence: TermOccurrence, document: object, chunk: str | None = None) -> None:
         self.frequency[occurrence.norm] += 1
         self.documents[occurrence.norm].add(document)
-        self.surfaces[occurrence.norm][occurrence.surface.lower()] += 1
+        self.surfaces[occurrence.norm][occurrence.surface] += 1
+        if chunk is not None:
+            self.places[occurrence.norm].append((chunk, occurrence))
 
 
 def termhood(stats: TermStats, background: Counter | None = None, background_total: int | None = None) -> dict[str, float]:
@@ -90,5 +121,5 @@ def termhood(stats: TermStats, background: Counter | None = None, background_tot
         cvalue = math.log2(length + 1) * max(f, 0.0)
         spread = 1 + math.log(len(stats.documents[term]))
         specificity = (freq[term] / total) / ((background.get(term, 0) + 1) / (background_total + 1))
-        scores[term] = round(cvalue * spread * min(specificity, 10.0) ** 0.5, 6)
+        scores[term] = round(cvalue * spread * min(specificity, 10.0) ** 0.5 * rarity(term), 6)
     return scores

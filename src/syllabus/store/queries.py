@@ -52,7 +52,7 @@ def concept_detail(session: Session, concept_id: str, root: Path, evidence_limit
         raise SyllabusError("E030", id=concept_id)
     labels = [{"kind": k, "text": t, "origin": o} for k, t, o in session.execute(
         select(L.c.kind, L.c.text, L.c.origin).where(L.c.concept_id == concept_id).order_by(L.c.kind, L.c.text))]
-    pref = dict(session.execute(select(C.c.id, C.c.pref_label)).tuples().all())
+    pref = dict(session.execute(select(C.c.id, C.c.pref_label)).all())
     relations = []
     for r in session.execute(select(R).where(or_(R.c.subject_id == concept_id, R.c.object_id == concept_id))
                              .order_by(R.c.predicate, R.c.subject_id, R.c.object_id)):
@@ -74,13 +74,13 @@ def concept_list(session: Session, discipline: str | None = None, origin: str | 
     if origin:
         q = q.where(C.c.origin == origin)
     counts = dict(session.execute(select(E.c.concept_id, func.count()).where(E.c.concept_id.isnot(None))
-                                  .group_by(E.c.concept_id)).tuples().all())
+                                  .group_by(E.c.concept_id)).all())
     return [{"id": r.id, "discipline": r.discipline, "label": r.pref_label, "origin": r.origin, "status": r.status,
              "type": r.type, "evidence": counts.get(r.id, 0)} for r in session.execute(q)]
 
 
 def chain_list(session: Session, discipline: str | None = None, split: str | None = None) -> list[dict]:
-    pref = dict(session.execute(select(C.c.id, C.c.pref_label)).tuples().all())
+    pref = dict(session.execute(select(C.c.id, C.c.pref_label)).all())
     rel = {r.id: (r.subject_id, r.predicate, r.object_id) for r in session.execute(
         select(R.c.id, R.c.subject_id, R.c.predicate, R.c.object_id))}
     q = select(H).order_by(H.c.discipline, H.c.rule, H.c.id)
