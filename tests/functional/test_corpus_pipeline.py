@@ -155,3 +155,29 @@ def test_two_workers_give_the_same_store(tmp_path, sample):
     a, b = whole_store(ws2.store_url), whole_store(ws3.store_url)
     for table in ("concept", "label", "relation", "chain", "chunk"):
         assert a[table] == b[table], table
+
+
+def test_accepting_proposals_through_the_ontology_file(sample, cli):
+    ws, _ = sample
+    R, C = Relation.__table__, Concept.__table__
+    st = open_store(ws.store_url)
+    with st.transaction() as s:
+        proposed = set(s.execute(select(R.c.subject_id, R.c.predicate, R.c.object_id).where(
+            R.c.discipline == "physics", R.c.status == "proposed")).all())
+        extracted = set(s.scalars(select(C.c.id).where(C.c.discipline == "physics", C.c.origin == "extracted")))
+    st.close()
+    out = ws.root / "ontologies" / "physics.ttl"
+    result = cli(ws.root, "ontology", "export", "-d", "physics", "--include-proposed", "--out", str(out))
+    assert result.exit_code == 0
+    text = out.read_text()
+    assert text.count("# PROPOSED") >= len(extracted)
+    assert cli(ws.root, "ontology", "lint", "-d", "physics").exit_code in (0, 1)
+    run_all(ws)
+    st = open_store(ws.store_url)
+    with st.transaction() as s:
+        asserted = set(s.execute(select(R.c.subject_id, R.c.predicate, R.c.object_id).where(
+            R.c.discipline == "physics", R.c.origin == "ontology", R.c.status == "asserted")).all())
+        origins = dict(s.execute(select(C.c.id, C.c.origin).where(C.c.id.in_(extracted))).all())
+    st.close()
+    assert proposed <= asserted
+    assert set(origins.values()) == {"ontology"}

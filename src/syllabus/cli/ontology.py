@@ -59,6 +59,8 @@ def export_cmd(
     discipline: Optional[str] = typer.Option(None, "--discipline", "-d", help="Discipline to export."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="ttl or obo (default: by --out extension, else ttl)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (written atomically); default stdout."),
+    include_proposed: bool = typer.Option(False, "--include-proposed",
+                                          help="Also write extracted concepts, labels and relations, marked PROPOSED."),
 ) -> None:
     """Write a discipline's ontology facts as SKOS/OWL Turtle or OBO."""
     from syllabus.fileio import write_atomic
@@ -71,7 +73,7 @@ def export_cmd(
     st = store(ws)
     try:
         with st.transaction() as session:
-            text = render(session, ws, name, fmt)
+            text = render(session, ws, name, fmt, include_proposed)
     finally:
         st.close()
     if out is None:
@@ -85,6 +87,8 @@ def export_cmd(
 def lint_cmd(
     paths: Optional[List[Path]] = typer.Argument(None, help="Files to lint together; default: the discipline's files."),
     discipline: Optional[str] = typer.Option(None, "--discipline", "-d", help="Lint only this discipline."),
+    similar: bool = typer.Option(False, "--similar", help="Also flag likely duplicates by sentence-embedding "
+                                 "similarity (loads the embedding model; vectors are cached in the store)."),
     as_json: bool = JSON,
 ) -> None:
     """Check ontology files: errors (cycles, undefined refs, duplicates) exit 1; warnings do not."""
@@ -105,7 +109,10 @@ def lint_cmd(
     results = {}
     for name, prefix, files in groups:
         parsed = [read_ontology(f, curies, ws.relative(f)) for f in files]
-        results[name] = [f.to_dict() for f in lint(parsed, prefix)]
+        findings = lint(parsed, prefix)
+        if similar:
+            findings += _similar(ws, parsed)
+        results[name] = [f.to_dict() for f in findings]
     errors = sum(1 for fs in results.values() for f in fs if f["severity"] == "error")
     warnings = sum(1 for fs in results.values() for f in fs if f["severity"] == "warning")
     if as_json:
@@ -117,6 +124,19 @@ def lint_cmd(
         typer.echo(f"{errors} error(s), {warnings} warning(s)")
     if errors:
         raise typer.Exit(1)
+
+
+def _similar(ws, parsed):
+    from syllabus.extract.embeddings import embed
+    from syllabus.ontology.lint import likely_duplicates
+
+    st = store(ws)
+    try:
+        with st.transaction() as session:
+            return likely_duplicates(parsed, lambda texts: embed(session, ws.config.extract.embedding_model, texts),
+                                     ws.config.extract.similarity_threshold)
+    finally:
+        st.close()
 
 
 @app.command("diff")

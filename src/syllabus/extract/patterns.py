@@ -128,10 +128,19 @@ def find_relations(doc, mentions: list[Mention]) -> list[Found]:
     return out
 
 
+def _negated(token) -> bool:
+    """"X does not cause Y", "cells have no nucleus": the statement is denied."""
+    if any(c.dep_ == "neg" or c.lower_ in ("no", "never", "without") for c in token.children):
+        return True
+    return token.dep_ in ("dobj", "pobj", "attr") and _negated(token.head) if token.head is not token else False
+
+
 def _pairs(link, subject_head, object_heads, predicate, reverse, confidence, pattern, sent_span) -> list[Found]:
     out = []
     subjects = link.concepts(subject_head)
     for obj in object_heads:
+        if _negated(obj):
+            continue
         for o_ids, o_tok in link.concepts(obj):
             for s_ids, s_tok in subjects:
                 a, b = (o_ids, s_ids) if reverse else (s_ids, o_ids)

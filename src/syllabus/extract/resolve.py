@@ -99,24 +99,42 @@ def resolve(session: Session, nlp, discipline: str, prefix: str, cfg: ExtractCon
     return Resolution(concepts, labels, scores)
 
 
-def _initials(text: str) -> str:
-    return "".join(w[0] for w in re.split(r"[\s-]+", text) if w).lower()
+def is_abbreviation(short: str, long: str) -> bool:
+    """Schwartz & Hearst (2003): the short form's letters occur in order in the long form, the
+    first one starting a word ("ATP" / "adenosine triphosphate", "ER" / "endoplasmic reticulum")."""
+    s, l_ = short.lower(), long.lower()
+    if not s or len(s) >= len(l_) or not s[0].isalnum() or " " not in l_:
+        return False
+    si, li = len(s) - 1, len(l_) - 1
+    while si >= 0:
+        c = s[si]
+        if not c.isalnum():
+            si -= 1
+            continue
+        while li >= 0 and (l_[li] != c or (si == 0 and li > 0 and l_[li - 1].isalnum())):
+            li -= 1
+        if li < 0:
+            return False
+        li -= 1
+        si -= 1
+    return True
 
 
 def _merge_acronyms(chosen, known, labels, ontology) -> None:
-    targets = {}
-    for cid, text in ontology:
-        targets.setdefault(_initials(text), cid) if len(text.split()) > 1 else None
+    multiword = sorted({(text, cid) for cid, text in ontology if len(text.split()) > 1})
     for c in list(chosen.values()):
-        if " " in c.norm or not (2 <= len(c.norm) <= 6):
-            continue
-        expansions = [o for o in chosen.values() if " " in o.norm and _initials(o.norm) == c.norm]
+        if " " in c.norm or not (2 <= len(c.norm) <= 6) or not c.label.isupper():
+            continue  # acronyms are written in capitals ("ER", "ATP"); "cell" is a word
+        expansions = sorted((o for o in chosen.values() if " " in o.norm and is_abbreviation(c.norm, o.norm)),
+                            key=lambda o: (-o.score, o.norm))
         if expansions:
             expansions[0].merged.append(c.label.upper())
             expansions[0].norms += c.norms
             del chosen[c.norm]
-        elif c.norm in targets:
-            labels.setdefault(targets[c.norm], set()).add(("abbreviation", c.label.upper()))
+            continue
+        targets = [cid for text, cid in multiword if is_abbreviation(c.norm, text)]
+        if targets:
+            labels.setdefault(targets[0], set()).add(("abbreviation", c.label.upper()))
             del chosen[c.norm]
 
 

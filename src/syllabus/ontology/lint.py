@@ -19,6 +19,7 @@ RULES = {
     "L102": ("warning", "missing label"),
     "L103": ("warning", "orphan concept"),
     "L104": ("warning", "reference to a concept of another ontology"),
+    "L105": ("warning", "likely duplicate concept"),
 }
 
 
@@ -88,6 +89,7 @@ def lint(ontologies: list[ParsedOntology], own_prefix: str | None = None) -> lis
         findings.append(Finding("L103", cid, f"{cid} ({concepts[cid].pref_label}) has no parent, child or relation",
                                 str(concepts[cid].where)))
 
+    findings += _shared_synonyms(concepts, active)
     graph = nx.DiGraph((r.subject, r.object) for r in relations if r.predicate == "is_a")
     for component in nx.strongly_connected_components(graph):
         if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
@@ -96,3 +98,39 @@ def lint(ontologies: list[ParsedOntology], own_prefix: str | None = None) -> lis
                                     str(concepts[cycle[0]].where) if cycle[0] in concepts else ""))
     order = {"error": 0, "warning": 1}
     return sorted(set(findings), key=lambda f: (order[f.severity], f.code, f.where, f.concept, f.message))
+
+
+def _shared_synonyms(concepts: dict, active: set[str]) -> list[Finding]:
+    """Two active concepts with the same label text (any kind) are likely duplicates."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for cid in active:
+        for _, text in concepts[cid].labels:
+            owners[text.casefold()].add(cid)
+    out = []
+    for text, ids in sorted(owners.items()):
+        ids_ = sorted(ids)
+        for other in ids_[1:]:
+            if (concepts[ids_[0]].pref_label or "").casefold() == (concepts[other].pref_label or "").casefold():
+                continue  # already L004
+            out.append(Finding("L105", other, f"{other} and {ids_[0]} share the label '{text}'", str(concepts[other].where)))
+    return out
+
+
+def likely_duplicates(ontologies: list[ParsedOntology], embed, threshold: float) -> list[Finding]:
+    """Pairs of active concepts whose "label: definition" embeddings are at least *threshold*
+    similar (cosine). *embed* maps texts to unit vectors; ontology concepts are never merged,
+    so a near pair is reported for an expert to decide."""
+    concepts = {c.id: c for onto in ontologies for c in onto.concepts if c.status == "active" and c.pref_label}
+    ids = sorted(concepts)
+    if len(ids) < 2:
+        return []
+    vectors = embed([f"{concepts[i].pref_label}: {concepts[i].definition or ''}" for i in ids])
+    sims = vectors @ vectors.T
+    out = []
+    for a in range(len(ids)):
+        for b in range(a + 1, len(ids)):
+            if sims[a, b] >= threshold:
+                x, y = concepts[ids[a]], concepts[ids[b]]
+                out.append(Finding("L105", y.id, f"{y.id} ({y.pref_label}) is {sims[a, b]:.2f} similar to "
+                                   f"{x.id} ({x.pref_label})", str(y.where)))
+    return out

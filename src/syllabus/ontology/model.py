@@ -56,6 +56,9 @@ class ParsedOntology:
     concepts: list[ConceptRecord] = field(default_factory=list)
     relations: list[RelationRecord] = field(default_factory=list)
     predicates: dict[str, str] = field(default_factory=dict)  # declared relation name -> label
+    # facts exported for review, not yet in the ontology: ("concept", id), ("label", id, kind, text),
+    # ("relation", s, p, o) -> a note such as "confidence 0.85"
+    proposed: dict[tuple, str] = field(default_factory=dict)
 
     def concept_map(self) -> dict[str, ConceptRecord]:
         """Concepts by id (the last definition wins; sync refuses duplicates before using this)."""

@@ -72,28 +72,34 @@ def write_turtle(ontology: ParsedOntology, curies: Curies, ontology_iri: str | N
     if predicates:
         lines.append("")
     relations = _by_subject(ontology)
+    marks = ontology.proposed
     for concept in sorted(ontology.concepts, key=lambda c: c.id):
-        body = ["a owl:Class"]
+        body: list[tuple[str, str | None]] = [("a owl:Class", None)]
         if concept.pref_label is not None:
-            body.append(f"rdfs:label {_lit(concept.pref_label)}")
+            body.append((f"rdfs:label {_lit(concept.pref_label)}", None))
         for kind, text in sorted((k, t) for k, t in concept.labels if k != "pref"):
-            body.append(f"{_qname(str(KIND_PROPERTIES[kind]))} {_lit(text)}")
+            body.append((f"{_qname(str(KIND_PROPERTIES[kind]))} {_lit(text)}", marks.get(("label", concept.id, kind, text))))
         if concept.definition is not None:
-            body.append(f"skos:definition {_lit(concept.definition)}")
+            body.append((f"skos:definition {_lit(concept.definition)}", None))
         if concept.type is not None:
-            body.append(f"oboInOwl:hasOBONamespace {_lit(concept.type)}")
+            body.append((f"oboInOwl:hasOBONamespace {_lit(concept.type)}", None))
         if concept.status == "deprecated":
-            body.append("owl:deprecated true")
+            body.append(("owl:deprecated true", None))
         for predicate, obj in relations.get(concept.id, []):
             target = ref(curies.expand(obj))
+            note = marks.get(("relation", concept.id, predicate, obj))
             if predicate == "is_a":
-                body.append(f"rdfs:subClassOf {target}")
+                body.append((f"rdfs:subClassOf {target}", note))
             elif predicate == "related_to":
-                body.append(f"skos:related {target}")
+                body.append((f"skos:related {target}", note))
             else:
-                body.append(f"rdfs:subClassOf [ a owl:Restriction ; owl:onProperty "
-                            f"{ref(property_iri(predicate, curies))} ; owl:someValuesFrom {target} ]")
-        lines.append(ref(curies.expand(concept.id)) + " " + " ;\n    ".join(body) + " .")
+                body.append((f"rdfs:subClassOf [ a owl:Restriction ; owl:onProperty "
+                             f"{ref(property_iri(predicate, curies))} ; owl:someValuesFrom {target} ]", note))
+        if ("concept", concept.id) in marks:
+            lines.append(f"# PROPOSED concept ({marks[('concept', concept.id)]}): review, then keep or delete")
+        parts = [item + (" ." if i == len(body) - 1 else " ;") + (f"  # PROPOSED {note}" if note else "")
+                 for i, (item, note) in enumerate(body)]
+        lines.append(ref(curies.expand(concept.id)) + " " + "\n    ".join(parts))
         lines.append("")
     return "\n".join(lines)
 
@@ -112,6 +118,8 @@ def write_obo(ontology: ParsedOntology, name: str, labels: dict[str, str] | None
     relations = _by_subject(ontology)
     for concept in sorted(ontology.concepts, key=lambda c: c.id):
         out += ["[Term]", f"id: {concept.id}"]
+        if ("concept", concept.id) in ontology.proposed:
+            out.append(f"comment: PROPOSED ({ontology.proposed[('concept', concept.id)]}): review, then keep or delete.")
         if concept.pref_label is not None:
             out.append(f"name: {' '.join(concept.pref_label.split())}")
         if concept.type is not None:
@@ -122,10 +130,14 @@ def write_obo(ontology: ParsedOntology, name: str, labels: dict[str, str] | None
                                  key=lambda x: (_KIND_ORDER[x[0]], x[1])):
             scope, stype = {"alt": ("EXACT", " ALT"), "abbreviation": ("EXACT", " ABBREVIATION")}.get(
                 kind, (kind.upper(), ""))
-            out.append(f"synonym: {_quote(text)} {scope}{stype} []")
+            mark = ' {status="proposed"}' if ("label", concept.id, kind, text) in ontology.proposed else ""
+            out.append(f"synonym: {_quote(text)} {scope}{stype} []{mark}")
         for predicate, obj in relations.get(concept.id, []):
             comment = f" ! {pref[obj]}" if pref.get(obj) else ""
-            out.append(f"is_a: {obj}{comment}" if predicate == "is_a" else f"relationship: {predicate} {obj}{comment}")
+            note = ontology.proposed.get(("relation", concept.id, predicate, obj))
+            mark = f' {{status="proposed", note="{note}"}}' if note else ""
+            out.append(f"is_a: {obj}{mark}{comment}" if predicate == "is_a"
+                       else f"relationship: {predicate} {obj}{mark}{comment}")
         if concept.status == "deprecated":
             out.append("is_obsolete: true")
         out.append("")

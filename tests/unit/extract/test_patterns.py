@@ -62,3 +62,12 @@ def test_mentions_are_case_insensitive_lemma_aware_and_longest(nlp):
     assert ("Ribosomes", ("R",), 0.9) in found
     assert ("net force", ("F",), 1.0) in found  # longest wins over "force"
     assert ("ATP", ("ATP",), 1.0) in found and not any(t == "atp" for t, _, _ in found)
+
+
+@pytest.mark.parametrize("sentence", [
+    "A cell does not contain a nucleus.",
+    "Prokaryotic cells have no nucleus.",
+    "Friction never causes acceleration.",
+])
+def test_denied_statements_give_no_relation(run, sentence):
+    assert not [x for x in run(sentence) if x[0] == "relation"]

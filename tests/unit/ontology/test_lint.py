@@ -51,3 +51,22 @@ def test_files_of_one_discipline_are_linted_together(tmp_path):
     b.write_text("format-version: 1.4\n\n" + term(2, "b", "is_a: X:1\n"))
     parsed = [read_ontology(p, Curies()) for p in (a, b)]
     assert lint(parsed, "X") == []
+
+
+def test_shared_label_between_two_concepts_is_a_likely_duplicate(tmp_path):
+    out = findings(tmp_path, term(1, "a", 'synonym: "same" EXACT []\n') +
+                   term(2, "b", 'is_a: X:1\nsynonym: "Same" RELATED []\n'))
+    assert [c for c, _, _ in out] == ["L105"]
+
+
+def test_embedding_near_pairs_are_reported_not_merged(tmp_path):
+    import numpy as np
+
+    f = tmp_path / "t.obo"
+    f.write_text("format-version: 1.4\n\n" + term(1, "speed") + term(2, "velocity magnitude", "is_a: X:1\n")
+                 + term(3, "apoptosis", "is_a: X:1\n"))
+    from syllabus.ontology.lint import likely_duplicates
+    vecs = {"speed: d": [1.0, 0.0], "velocity magnitude: d": [0.96, 0.28], "apoptosis: d": [0.0, 1.0]}
+    out = likely_duplicates([read_ontology(f, Curies(), "t.obo")],
+                            lambda texts: np.array([vecs[t] for t in texts]), 0.9)
+    assert [(x.code, x.concept) for x in out] == [("L105", "X:2")]
