@@ -37,15 +37,23 @@ stay in the kept ontology unless ``--include-related``):
   held-out hits) / (kept with evidence + extracted among ontology concepts);
 * near misses among the wrong predictions: the reversed triple (o, p, s) is in the ontology, or
   the pair is related in the ontology under another predicate;
+* **pattern recall on the whole ontology** -- held-out recovered + kept with evidence / all
+  relations but ``related_to``: the same pattern output seen from both sides, independent of the
+  seed;
 * **concept-mention recall** -- active ontology concepts with at least one ``syllabus.mention``
-  evidence row / active ontology concepts (the unmentioned ones are listed);
+  evidence row / active ontology concepts (the unmentioned ones are listed), and the mentions
+  matched through labels of at most two characters (symbols such as ``a`` or ``F``, which can
+  match ordinary words);
 * the extracted concepts (origin ``extracted``), counted and listed by label.
 
 ``--errors N`` adds an error listing per discipline: N missed held-out relations with the corpus
 sentences that mention both ends (from the mention evidence; else a plain case-insensitive grep
 of the chunk text for any label of each end), and N false positives (extracted triples among
-ontology concepts that the full ontology does not state) with their evidence sentence and the
-pattern that fired (recomputed from the cached parse).
+ontology concepts that the full ontology does not state) with their evidence sentence, the
+pattern that fired (recomputed from the cached parse) and what the ontology says about the pair
+(another predicate, the reverse, entailed through is_a/part_of paths, or nothing). Kept relations
+that got no textual evidence are listed the same way as the misses: they are misses of the same
+patterns.
 
 **Python documentation** (``../shared/data/corpora/python-docs``, when present): a workspace
 with one discipline ``python`` whose ontology is a small hand-written OBO file (30 core Python
@@ -364,6 +372,7 @@ def discipline_figures(session, name: str, full: set, heldout: set) -> dict:
             "kept_with_evidence": len(kev), "evidence_recall": ratio(len(kev), len(k)),
             "prediction_precision": ratio(len(kev) + len(hits), len(kev) + len(a)),
             "wrong_reversed": len(reversed_), "wrong_other_predicate": len(other_pred),
+            "wrong_entailed": sum(1 for t in wrong if t[1] in ("is_a", "part_of") and entailed(full, *t)),
         }
     extracted_statuses = Counter(r.status for r in extracted.values())
 
@@ -372,6 +381,7 @@ def discipline_figures(session, name: str, full: set, heldout: set) -> dict:
     mentioned = set(session.scalars(select(E.c.concept_id).where(
         E.c.concept_id.in_(list(active)), E.c.extractor == "syllabus.mention").distinct()))
     labels = pref_labels(session, name)
+    short = short_label_mentions(session, name)
     ext_concepts = session.execute(
         select(C.c.id, C.c.pref_label, func.count(E.c.id)).outerjoin(E, E.c.concept_id == C.c.id)
         .where(C.c.discipline == name, C.c.origin == "extracted").group_by(C.c.id, C.c.pref_label)).all()
@@ -381,7 +391,8 @@ def discipline_figures(session, name: str, full: set, heldout: set) -> dict:
         "extracted_with_extracted_concept_end": len(ext - among),
         "mention_recall": {"active_concepts": len(active), "mentioned": len(mentioned),
                            "recall": ratio(len(mentioned), len(active)),
-                           "unmentioned": sorted(labels[c] for c in active - mentioned)},
+                           "unmentioned": sorted(labels[c] for c in active - mentioned),
+                           "short_label_mentions": short},
         "extracted_concepts": {"count": len(ext_concepts),
                                "labels": sorted((r.pref_label or r.id) for r in ext_concepts),
                                "evidence": {(r.pref_label or r.id): r[2] for r in ext_concepts}},
@@ -389,6 +400,61 @@ def discipline_figures(session, name: str, full: set, heldout: set) -> dict:
         "_sets": {"heldout": heldout, "full": full, "ext": ext, "among": among, "extracted": extracted,
                   "kept_no_evidence": {t for t in kept if t[1] != "related_to"} - kept_ev},
     }
+
+
+def short_label_mentions(session, name: str) -> list[dict]:
+    """Mentions matched through labels of at most two characters (symbols such as `a`, `F`, `I`)."""
+    per_concept: Counter = Counter()
+    per_surface: Counter = Counter()
+    for cid, text, start, end in session.execute(
+            select(E.c.concept_id, K.c.text, E.c.char_start, E.c.char_end).join(K, K.c.id == E.c.chunk_id)
+            .join(C, C.c.id == E.c.concept_id)
+            .where(C.c.discipline == name, E.c.extractor == "syllabus.mention")):
+        per_concept[cid] += 1
+        surface = text[start:end]
+        if len(surface.strip()) <= 2:
+            per_surface[(cid, surface)] += 1
+    labels = pref_labels(session, name)
+    return [{"concept": labels[c], "surface": t, "mentions": n, "of": per_concept[c]}
+            for (c, t), n in sorted(per_surface.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def entailed(full: set, s: str, p: str, o: str) -> bool:
+    """(s, p, o) follows from the ontology: is_a by is_a transitivity; part_of by a path of is_a and
+    part_of edges with at least one part_of (X is_a Y part_of Z, X part_of Y is_a Z, ...)."""
+    up: dict[str, list] = defaultdict(list)
+    for a, q, b in full:
+        if q in ("is_a", "part_of"):
+            up[a].append((q, b))
+    need_part = p == "part_of"
+    seen, stack = set(), [(s, False)]
+    while stack:
+        node, used_part = stack.pop()
+        for q, b in up.get(node, ()):
+            if q == "part_of" and not need_part:
+                continue
+            state = (b, used_part or q == "part_of")
+            if state in seen:
+                continue
+            seen.add(state)
+            if b == o and (state[1] or not need_part):
+                return True
+            stack.append(state)
+    return False
+
+
+def ontology_note(t: tuple[str, str, str], full: set, labels: dict) -> str:
+    """What the full ontology says about a wrongly predicted pair."""
+    s, p, o = t
+    stated = sorted(f"{labels[a]} {q} {labels[b]}" for a, q, b in full if {a, b} == {s, o})
+    if stated:
+        return "ontology states: " + "; ".join(stated)
+    if p in ("is_a", "part_of"):
+        if entailed(full, s, p, o):
+            return f"entailed by the ontology ({p} through is_a{'/part_of' if p == 'part_of' else ''} paths)"
+        if entailed(full, o, p, s):
+            return "the ontology entails the reverse"
+    return "pair unrelated in the ontology"
 
 
 def pattern_recall(rows: dict) -> dict:
@@ -461,6 +527,7 @@ def error_listing(session, ws, name: str, figs: dict, n: int, rng: random.Random
                         (f.start_char, f.end_char) == (start, end):
                     patterns.add(f.pattern)
         out_fp.append({"triple": [labels[t[0]], t[1], labels[t[2]]], "confidence": rel.confidence,
+                       "ontology": ontology_note(t, sets["full"], labels),
                        "evidence": len(ev), "patterns": sorted(patterns),
                        "sentence": " ".join(ev[0].sentence.split()) if ev else ""})
     return {"missed_total": len(missed), "kept_no_evidence_total": len(no_ev), "false_positive_total": len(fps),
@@ -572,7 +639,7 @@ def run_python(root: Path, args) -> dict:
                 E.c.relation_id.in_([r.id for r in onto_rels]), E.c.extractor == "syllabus.relation").distinct()))
             out.update({
                 "words": rep.words, "chunks": rep.chunks, "documents": rep.documents_added,
-                "skipped": dict(Counter(x.code for x in rep.skipped)),
+                "skipped_files": dict(Counter(x.code for x in rep.skipped)),
                 "mentions": {labels[c]: counts.get(c, 0) for c in sorted(onto, key=lambda c: (-counts.get(c, 0),
                                                                                               labels[c]))},
                 "zero_mentions": sorted(labels[c] for c in onto if not counts.get(c)),
@@ -636,13 +703,16 @@ def print_sample(res: dict) -> None:
               f"{a['kept_as_extracted']}")
         print(f"   wrong predictions among ontology concepts: {a['extracted_among_ontology'] - a['in_full_ontology']}"
               f" (reversed direction of an ontology triple: {a['wrong_reversed']}, pair related under another "
-              f"predicate: {a['wrong_other_predicate']})")
+              f"predicate: {a['wrong_other_predicate']}, entailed through is_a/part_of paths: {a['wrong_entailed']})")
         pr = f["pattern_recall_full"]
         print(f"   pattern recall on the whole ontology (held-out found + kept with evidence, related_to left "
               f"out): {pr['predicted']}/{pr['relations']} = {fmt_ratio(pr['recall'])}")
         m = f["mention_recall"]
         print(f"   concept-mention recall: {m['mentioned']}/{m['active_concepts']} = {fmt_ratio(m['recall'])}; "
               f"never mentioned: {', '.join(m['unmentioned']) or '(none)'}")
+        if m["short_label_mentions"]:
+            print("   mentions through labels of <= 2 characters: " + ", ".join(
+                f"'{x['surface']}' -> {x['concept']} {x['mentions']}/{x['of']}" for x in m["short_label_mentions"]))
         e = f["extracted_concepts"]
         print(f"   extracted concepts: {e['count']}")
         print(wrap(e["labels"]))
@@ -673,7 +743,7 @@ def print_errors(err: dict) -> None:
     for fp in err["false_positives"]:
         s, p, o = fp["triple"]
         print(f"     - {s} --{p}--> {o}  conf {fp['confidence']:.2f}, {fp['evidence']} evidence, "
-              f"pattern {', '.join(fp['patterns']) or '?'}")
+              f"pattern {', '.join(fp['patterns']) or '?'}; {fp['ontology']}")
         print(textwrap.fill(fp["sentence"], width=110, initial_indent="         \"", subsequent_indent="          ")
               + '"')
 
@@ -682,7 +752,7 @@ def print_python(res: dict) -> None:
     print(f"\n== Python documentation ({PYTHON_DOCS}), first {res['files']} files in sorted order, "
           f"{res['source_words']} source words")
     print(f"   ingested: {res['documents']} documents, {res['words']} text words, {res['chunks']} chunks, "
-          f"skipped {res['skipped'] or 0}")
+          f"skipped {res['skipped_files'] or 0}")
     print("   mention counts per ontology concept (top 30):")
     items = list(res["mentions"].items())[:30]
     for i in range(0, len(items), 3):

@@ -325,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     wall0 = time.perf_counter()
+    load_before = os.getloadavg()
     big_files, big_raw = select_slice(args.root, args.words)
     small_files, small_raw = select_slice(args.root, args.small_words)
     slices = {"big": (big_files, big_raw), "small": (small_files, small_raw)}
@@ -350,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
             profile = run_child({"kind": "syllabus", "workers": 1, "profile": True, "root": str(args.root),
                                  "files": big_files}, Path(tmp))
     wall = time.perf_counter() - wall0
+    load_after = os.getloadavg()
 
     rows = []
     for key, label, which, _ in configs:
@@ -383,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     meta = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
             "root": str(args.root), "batch_size": BATCH_SIZE, "runs": args.runs, "wall_s": round(wall, 1),
-            "model": get("spacy_big", "model")}
+            "model": get("spacy_big", "model"), "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in load_after]}
     if args.json:
         out = {"meta": meta, "rows": rows, "targets": targets}
         if profile is not None:
@@ -429,7 +432,9 @@ def main(argv: list[str] | None = None) -> int:
         ws_, wb = t["memory"]["small_words"], t["memory"]["big_words"]
         print(f"  memory: syllabus -j1 peak RSS {m_small:.0f} MiB at {ws_:,} words, {m_big:.0f} MiB at {wb:,} words "
               f"(words x{wb / ws_:.2f}, peak RSS x{m_big / m_small:.2f}, +{m_big - m_small:.0f} MiB)")
-    print(f"  wall time {wall:.0f} s")
+    print(f"  wall time {wall:.0f} s; load average (1/5/15 min) before {load_before[0]:.2f}/{load_before[1]:.2f}/"
+          f"{load_before[2]:.2f}, after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} "
+          "(other work on the machine skews the figures)")
     if profile is not None:
         print()
         print("  cProfile of syllabus -j1 on the big slice (top 25 by cumulative time; profiler overhead included):")

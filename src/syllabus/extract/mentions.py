@@ -19,6 +19,21 @@ class Mention:
         return self.end - 1
 
 
+_NOT_NOMINAL = {"VERB", "AUX", "ADP", "DET", "PRON", "CCONJ", "SCONJ", "PART", "PUNCT"}
+
+
+_NOMINAL_DEPS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "appos", "compound", "npadvmod", "oprd"}
+
+
+def _nominal(token) -> bool:
+    """Used as a noun, trusting the parse where the tagger slips ("... mRNA and ribosomes" tagged VERB)."""
+    if token.pos_ not in _NOT_NOMINAL:
+        return True
+    if token.pos_ in ("DET", "PRON", "ADP", "CCONJ", "SCONJ", "PART", "PUNCT"):
+        return False
+    return token.dep_ in _NOMINAL_DEPS or (token.dep_ == "conj" and token.head.pos_ in ("NOUN", "PROPN"))
+
+
 def _is_symbolic(text: str) -> bool:
     """Abbreviations and symbols (KE, ATP, F) match case-sensitively."""
     letters = [c for c in text if c.isalpha()]
@@ -60,7 +75,7 @@ class LabelIndex:
         symbolic, plain = [], []
         for concept_id, text in labels:
             text = " ".join(text.split())
-            if not text:
+            if len(text) < 2:  # one-letter symbols ("a", "v", "I") collide with ordinary words
                 continue
             (symbolic if _is_symbolic(text) else plain).append((concept_id, text))
         for concept_id, text in symbolic:
@@ -91,7 +106,8 @@ class LabelIndex:
                 else:
                     current[0].update(ids)
                     found[(start, end)] = (current[0], max(current[1], score))
-        spans = filter_spans([doc[s:e] for s, e in found])
+        # a one-word label must be used as a noun: "set" the verb, "listed" are not mentions
+        spans = filter_spans([doc[s:e] for s, e in found if e - s > 1 or _nominal(doc[s])])
         out = []
         for span in sorted(spans, key=lambda sp: sp.start):
             ids, score = found[(span.start, span.end)]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from syllabus.extract.mentions import Mention
 
-VERSION = "1"
+VERSION = "2"
 
 # (verb lemma, preposition or None) -> (predicate, reversed?, confidence)
 VERB_RULES: dict[tuple[str, str | None], tuple[str, bool, float]] = {
@@ -38,6 +38,7 @@ VERB_RULES: dict[tuple[str, str | None], tuple[str, bool, float]] = {
 KIND_NOUNS = {"kind", "type", "form", "example", "sort", "class", "category", "instance", "variety", "subtype"}
 PROPERTY_NOUNS = {"property", "attribute", "characteristic", "feature"}
 RELATIVE = {"which", "that", "who"}
+PRONOUNS = {"it", "they", "this", "these"}
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,11 @@ class Found:
 class Linker:
     """Maps tokens to the concepts of the mentions that cover them."""
 
-    def __init__(self, mentions: list[Mention]) -> None:
+    def __init__(self, mentions: list[Mention], doc=None) -> None:
         self.by_token: dict[int, Mention] = {}
         for m in mentions:
+            if doc is not None and _specialised(doc, m):
+                continue
             for i in range(m.start, m.end):
                 self.by_token[i] = m
 
@@ -71,6 +74,14 @@ class Linker:
             if m is not None:
                 out.append((m.concept_ids, t))
         return out
+
+
+def _specialised(doc, m: Mention) -> bool:
+    """A mention whose head carries a noun compound or possessive outside it names something
+    narrower ("solar system", "daughter cells", "the bob's weight"): it does not link."""
+    head = doc[m.end - 1]
+    return any(c.dep_ in ("compound", "poss") and not (m.start <= c.i < m.end) and c.pos_ in ("NOUN", "PROPN")
+               for c in head.children)
 
 
 def _children(token, *deps):
@@ -87,10 +98,14 @@ def _pobj(token, prep: str):
 def _subjects(verb):
     subs = _children(verb, "nsubj")
     if subs and subs[0].lower_ in RELATIVE and verb.dep_ == "relcl":
-        return [verb.head]
+        noun = verb.head
+        if noun.dep_ == "attr" and noun.head.lemma_ == "be":  # "X is a Y that needs Z": X needs Z
+            return _children(noun.head, "nsubj") or [noun]
+        return [noun]
     if not subs and verb.dep_ == "relcl":
         return []
-    if not subs and verb.dep_ in ("conj", "xcomp") and verb.head.pos_ in ("VERB", "AUX"):
+    if verb.dep_ in ("conj", "xcomp") and verb.head.pos_ in ("VERB", "AUX") and (
+            not subs or subs[0].lower_ in PRONOUNS):  # "... requires X, and it requires Y"
         return _subjects(verb.head)
     return subs
 
@@ -103,7 +118,7 @@ def _span(sent, *tokens):
 
 def find_relations(doc, mentions: list[Mention]) -> list[Found]:
     """Every relation, definition, synonym and abbreviation pattern match in *doc*."""
-    link = Linker(mentions)
+    link = Linker(mentions, doc)
     out: list[Found] = []
     for sent in doc.sents:
         sent_span = (sent.start_char, sent.end_char)
@@ -121,8 +136,10 @@ def find_relations(doc, mentions: list[Mention]) -> list[Found]:
             if token.lower_ == "including" and token.dep_ == "prep":
                 out += _pairs(link, token.head, [p for p in token.children if p.dep_ == "pobj"], "is_a", True, 0.6,
                               "including", sent_span)
-            if token.dep_ == "appos" and any(c.lower_ in ("a", "an") for c in token.children):
-                out += _pairs(link, token.head, [token], "is_a", False, 0.65, "apposition", sent_span)
+            if token.dep_ == "appos" and any(c.lower_ in ("a", "an") for c in token.children) \
+                    and not _in_list(token) and not _negated(token):
+                if token.i in link.by_token:
+                    out += _pairs(link, token.head, [token], "is_a", False, 0.65, "apposition", sent_span, expand=False)
                 out += _definition(link, token.head, sent, "apposition", sent_span)
         out += _abbreviations(sent, link, sent_span)
     return out
@@ -135,13 +152,21 @@ def _negated(token) -> bool:
     return token.dep_ in ("dobj", "pobj", "attr") and _negated(token.head) if token.head is not token else False
 
 
-def _pairs(link, subject_head, object_heads, predicate, reverse, confidence, pattern, sent_span) -> list[Found]:
+def _in_list(token) -> bool:
+    """An appositive inside an enumeration ("a body, a system or a process") is not a definition."""
+    head = token.head
+    return bool(_children(token, "conj", "cc")) or bool(_children(head, "conj", "cc")) or any(
+        t.lower_ in ("and", "or") for t in token.doc[token.i: min(token.right_edge.i + 3, len(token.doc))])
+
+
+def _pairs(link, subject_head, object_heads, predicate, reverse, confidence, pattern, sent_span,
+           expand: bool = True) -> list[Found]:
     out = []
     subjects = link.concepts(subject_head)
     for obj in object_heads:
         if _negated(obj):
             continue
-        for o_ids, o_tok in link.concepts(obj):
+        for o_ids, o_tok in (link.concepts(obj) if expand else link.concepts(obj)[:1]):
             for s_ids, s_tok in subjects:
                 a, b = (o_ids, s_ids) if reverse else (s_ids, o_ids)
                 if set(a) & set(b):
@@ -154,6 +179,8 @@ def _pairs(link, subject_head, object_heads, predicate, reverse, confidence, pat
 def _verb_patterns(verb, link, sent_span) -> list[Found]:
     out = []
     lemma = verb.lemma_.lower()
+    if _negated(verb):
+        return out
     passive = bool(_children(verb, "nsubjpass", "auxpass"))
     for (rule_lemma, prep), (predicate, reverse, confidence) in VERB_RULES.items():
         if rule_lemma != lemma:
@@ -168,8 +195,13 @@ def _verb_patterns(verb, link, sent_span) -> list[Found]:
                         out += _pairs(link, agent_obj, [subj], predicate, reverse, confidence, pattern + " (passive)", sent_span)
             else:  # "X is composed of Y", "X is used for Y"
                 objects = _pobj(verb, prep)
-                for xcomp in _children(verb, "xcomp") if rule_lemma == "use" else []:
-                    objects += _children(xcomp, "dobj")
+                if rule_lemma == "use":  # "used for calculating X", "used to measure X"
+                    for p in _children(verb, "prep"):
+                        if p.lower_ == prep:
+                            for pcomp in _children(p, "pcomp"):
+                                objects += _children(pcomp, "dobj")
+                    for xcomp in _children(verb, "xcomp"):
+                        objects += _children(xcomp, "dobj")
                 for subj in subjects:
                     out += _pairs(link, subj, objects, predicate, reverse, confidence, pattern, sent_span)
             continue
@@ -198,7 +230,10 @@ def _copula_patterns(be, link, sent_span, sent) -> list[Found]:
                 out += _pairs(link, subj, of, "causes", False, 0.8, "copula:cause of", sent_span)
             elif head_lemma in ("result", "consequence", "effect") and of:
                 out += _pairs(link, subj, of, "causes", True, 0.75, f"copula:{head_lemma} of", sent_span)
-            else:
+            elif not (of or _children(attr, "acl", "poss") or _children(subj, "poss", "nmod")
+                      or _children(be, "aux", "mark")):
+                # "X is a Y" is taxonomy; "X is the magnitude of Y", "X is the force multiplied
+                # by ...", "its size is ...", "X must be a Y", "if X is a Y" are not
                 out += _pairs(link, subj, [attr], "is_a", False, 0.8, "copula:is a", sent_span)
             if any(c.lower_ in ("a", "an", "the") for c in attr.children):
                 out += _definition(link, subj, sent, "copula", sent_span)
@@ -239,7 +274,7 @@ def _also_called(verb, link, sent_span) -> list[Found]:
         for t in (n, *n.conjuncts):
             words = [w for w in t.doc[t.left_edge.i: t.right_edge.i + 1] if w.pos_ not in ("DET", "PUNCT", "CCONJ")]
             words = [w for w in words if w.i <= t.i or w.head.i >= t.i]
-            if words:
+            if words and not (len(words) == 1 and (words[0].pos_ == "PRON" or words[0].is_stop)):
                 text = t.doc[words[0].i: words[-1].i + 1].text
                 out.append(Found("synonym", m.concept_ids, None, (), text, m.start_char, t.idx + len(t.text),
                                  sent_span, 0.8, f"synonym:{verb.lemma_}"))

@@ -18,7 +18,11 @@ _LEADING = {"DET", "PRON", "NUM", "PUNCT", "CCONJ", "ADP", "PART", "SYM", "X", "
 _WORD = re.compile(r"^[a-z][a-z'-]*[a-z]$")
 _GENERIC = {"thing", "way", "example", "case", "part", "kind", "type", "form", "number", "amount", "term", "lot",
             "use", "result", "fact", "time", "one", "other", "idea", "point", "question", "answer", "section",
-            "chapter", "figure", "table", "value", "word", "name", "sort", "deal", "order", "level", "rest"}
+            "chapter", "figure", "table", "value", "word", "name", "sort", "deal", "order", "level", "rest",
+            "change", "law", "quantity", "process", "structure", "chain", "path", "region", "group", "series",
+            "step", "stage", "end", "place", "reason", "role", "rule", "statement", "sum", "half", "pair",
+            "job", "life", "material", "product", "difference", "version", "call", "default", "success",
+            "failure", "return", "instance", "reference", "field"}
 
 
 @dataclass(frozen=True)
