@@ -46,8 +46,9 @@ Then the targets of the issue, each marked ok or MISS:
   growth from the small to the big slice is shown next to the growth in words).
 
 Timings come from a single run of each configuration unless ``--runs`` asks for more (then the
-fastest is kept, and memory is the largest peak). Note the machine's CPU count in the header:
-two workers cannot beat one on a machine with fewer than three cores (the main process also
+fastest is kept, and memory is the largest peak). The load average before and after is printed,
+as other work on the machine skews the figures. Note the CPU count in the header: two
+workers can hardly beat one on a machine with fewer than three cores (the main process also
 works while the workers parse). The script makes no assertions and exits 0; it prints a skip
 message and exits 0 when the data folder is absent.
 

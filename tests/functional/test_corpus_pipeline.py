@@ -13,7 +13,7 @@ from syllabus.extract.chains import sync_chains
 from syllabus.extract.run import extract
 from syllabus.ontology.sync import declared_files, import_file
 from syllabus.store import open_store
-from syllabus.store.tables import Chain, Concept, Evidence, Relation
+from syllabus.store.tables import Concept, Evidence, Relation
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

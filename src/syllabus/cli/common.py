@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,25 @@ def store(ws, *, check: bool = True):
     from syllabus.store import open_store
 
     return open_store(ws.store_url, check=check)
+
+
+@contextmanager
+def transaction(ws):
+    """One all-or-nothing session on the workspace's store, closed afterwards."""
+    st = store(ws)
+    try:
+        with st.transaction() as session:
+            yield session
+    finally:
+        st.close()
+
+
+def disciplines(ws, name: str | None) -> list[str]:
+    """The discipline named (checked), or all declared ones."""
+    if name:
+        ws.discipline(name)
+        return [name]
+    return ws.discipline_names()
 
 
 def emit_json(data: Any) -> None:

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from syllabus.cli.common import SyllabusGroup, emit_json, store, table, workspace
+from syllabus.cli.common import SyllabusGroup, emit_json, table, transaction, workspace
 
 app = typer.Typer(cls=SyllabusGroup, no_args_is_help=True, help="Inspect concepts.")
 
@@ -20,12 +20,8 @@ def show_cmd(
     from syllabus.store.queries import concept_detail
 
     ws = workspace()
-    st = store(ws)
-    try:
-        with st.transaction() as session:
-            c = concept_detail(session, concept_id, ws.root, limit)
-    finally:
-        st.close()
+    with transaction(ws) as session:
+        c = concept_detail(session, concept_id, ws.root, limit)
     if as_json:
         emit_json(c)
         return
@@ -56,12 +52,8 @@ def list_cmd(
     ws = workspace()
     if discipline:
         ws.discipline(discipline)
-    st = store(ws)
-    try:
-        with st.transaction() as session:
-            rows = concept_list(session, discipline, origin)
-    finally:
-        st.close()
+    with transaction(ws) as session:
+        rows = concept_list(session, discipline, origin)
     if as_json:
         emit_json(rows)
         return

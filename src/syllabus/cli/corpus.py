@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from syllabus.cli.common import emit_json, store, table, warn, workspace
+from syllabus.cli.common import disciplines, emit_json, pick_discipline, table, transaction, warn, workspace
 
 
 def ingest_cmd(
@@ -16,20 +16,12 @@ def ingest_cmd(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Read corpus files (txt, md, rst, html, pdf, jsonl) into documents and chunks."""
-    from syllabus.cli.common import pick_discipline
     from syllabus.corpus.ingest import ingest
 
     ws = workspace()
-    names = [pick_discipline(ws, discipline, "the ingest of these paths")] if paths else (
-        [discipline] if discipline else ws.discipline_names())
-    for name in names:
-        ws.discipline(name)
-    st = store(ws)
-    try:
-        with st.transaction() as session:
-            reports = [ingest(session, ws, name, list(paths) if paths else None, prune) for name in names]
-    finally:
-        st.close()
+    names = [pick_discipline(ws, discipline, "the ingest of these paths")] if paths else disciplines(ws, discipline)
+    with transaction(ws) as session:
+        reports = [ingest(session, ws, name, list(paths) if paths else None, prune) for name in names]
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from syllabus.cli.common import STATE, SyllabusGroup, emit_json, store, table, workspace
+from syllabus.cli.common import STATE, SyllabusGroup, disciplines, emit_json, table, transaction, workspace
 
 
 def extract_cmd(
@@ -17,15 +17,9 @@ def extract_cmd(
     from syllabus.extract.run import extract
 
     ws = workspace()
-    names = [discipline] if discipline else ws.discipline_names()
-    for name in names:
-        ws.discipline(name)
-    st = store(ws)
-    try:
-        with st.transaction() as session, _progress() as progress:
-            reports = extract(session, ws, names, workers, progress)
-    finally:
-        st.close()
+    names = disciplines(ws, discipline)
+    with transaction(ws) as session, _progress() as progress:
+        reports = extract(session, ws, names, workers, progress)
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return
@@ -79,15 +73,9 @@ def chains_cmd(
 
     ws = workspace()
     cfg = ws.config.chains if max_hops is None else ws.config.chains.model_copy(update={"max_hops": max_hops})
-    names = [discipline] if discipline else ws.discipline_names()
-    for name in names:
-        ws.discipline(name)
-    st = store(ws)
-    try:
-        with st.transaction() as session:
-            reports = [sync_chains(session, name, cfg) for name in names]
-    finally:
-        st.close()
+    names = disciplines(ws, discipline)
+    with transaction(ws) as session:
+        reports = [sync_chains(session, name, cfg) for name in names]
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return
@@ -107,12 +95,8 @@ def chains_list_cmd(
     from syllabus.store.queries import chain_list
 
     ws = workspace()
-    st = store(ws)
-    try:
-        with st.transaction() as session:
-            chains = chain_list(session, discipline, split)
-    finally:
-        st.close()
+    with transaction(ws) as session:
+        chains = chain_list(session, discipline, split)
     if as_json:
         emit_json(chains)
         return

@@ -7,7 +7,7 @@ import typer
 
 from syllabus import __version__
 from syllabus.cli import concepts, corpus, db, extract, ontology
-from syllabus.cli.common import STATE, SyllabusGroup, emit_json, info, store, table, workspace
+from syllabus.cli.common import STATE, SyllabusGroup, emit_json, info, table, transaction, workspace
 
 app = typer.Typer(cls=SyllabusGroup, no_args_is_help=True, add_completion=False,
                   help="Syllabus: compile ontologies and corpora into training data you can debug.")
@@ -48,21 +48,18 @@ def init_cmd(path: str = typer.Argument(".", help="Folder to scaffold.")) -> Non
 @app.command("status")
 def status_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Per discipline: concepts, labels, relations, documents, chunks, evidence."""
+    from syllabus.store.engine import display_url
     from syllabus.store.stats import store_status
 
     ws = workspace()
-    st = store(ws)
-    try:
-        with st.transaction() as session:
-            data = store_status(session)
-    finally:
-        st.close()
+    with transaction(ws) as session:
+        data = store_status(session)
     if as_json:
-        emit_json({"workspace": str(ws.root), "store": st.url, "disciplines": data})
+        emit_json({"workspace": str(ws.root), "store": display_url(ws.store_url), "disciplines": data})
         return
     rows = [[name, d["concepts"]["active"], d["concepts"]["deprecated"], d["labels"], d["relations"]["total"],
              d["documents"], d["chunks"], d["evidence"]] for name, d in data.items()]
-    table(f"store {st.url}", ["discipline", "concepts", "deprecated", "labels", "relations", "documents", "chunks",
+    table(f"store {display_url(ws.store_url)}", ["discipline", "concepts", "deprecated", "labels", "relations", "documents", "chunks",
                               "evidence"], rows)
     for name, d in data.items():
         if d["relations"]["by_predicate"]:

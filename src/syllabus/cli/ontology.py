@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from syllabus.cli.common import SyllabusGroup, emit_json, info, pick_discipline, store, table, workspace
+from syllabus.cli.common import SyllabusGroup, emit_json, info, pick_discipline, table, transaction, workspace
 
 app = typer.Typer(cls=SyllabusGroup, no_args_is_help=True, help="Ontologies as code: import, export, lint, diff.")
 
@@ -30,12 +30,8 @@ def import_cmd(
     else:
         names = [discipline] if discipline else ws.discipline_names()
         jobs = [(name, f) for name in names for f in declared_files(ws, name)]
-    st = store(ws)
-    try:
-        with st.transaction() as session:
-            reports = [import_file(session, ws, name, f, fmt, force) for name, f in jobs]
-    finally:
-        st.close()
+    with transaction(ws) as session:
+        reports = [import_file(session, ws, name, f, fmt, force) for name, f in jobs]
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return
@@ -70,12 +66,8 @@ def export_cmd(
     name = pick_discipline(ws, discipline, "the export")
     fmt = (fmt or (out.suffix.lstrip(".") if out is not None and out.suffix else "ttl")).lower()
     fmt = {"turtle": "ttl"}.get(fmt, fmt)
-    st = store(ws)
-    try:
-        with st.transaction() as session:
-            text = render(session, ws, name, fmt, include_proposed)
-    finally:
-        st.close()
+    with transaction(ws) as session:
+        text = render(session, ws, name, fmt, include_proposed)
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -130,13 +122,9 @@ def _similar(ws, parsed):
     from syllabus.extract.embeddings import embed
     from syllabus.ontology.lint import likely_duplicates
 
-    st = store(ws)
-    try:
-        with st.transaction() as session:
-            return likely_duplicates(parsed, lambda texts: embed(session, ws.config.extract.embedding_model, texts),
-                                     ws.config.extract.similarity_threshold)
-    finally:
-        st.close()
+    with transaction(ws) as session:
+        return likely_duplicates(parsed, lambda texts: embed(session, ws.config.extract.embedding_model, texts),
+                                 ws.config.extract.similarity_threshold)
 
 
 @app.command("diff")

@@ -62,7 +62,7 @@ def _units(text: str, start: int, end: int, max_words: int) -> list[tuple[int, i
         return [(start, end, words)]
     pieces: list[tuple[int, int, int]] = []
     piece_start, piece_words = start, 0
-    sentence_start = start
+    sentence_start = last_end = start
     for sentence_end, next_start in _sentence_bounds(text, start, end):
         n = len(text[sentence_start:sentence_end].split())
         if piece_words and piece_words + n > max_words:

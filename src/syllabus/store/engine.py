@@ -42,7 +42,7 @@ def make_engine(url: str) -> Engine:
     try:
         engine = create_engine(url)
     except Exception as exc:  # missing driver, bad options
-        raise SyllabusError("E011", url=_safe(url), detail=str(exc)) from exc
+        raise SyllabusError("E011", url=display_url(url), detail=str(exc)) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -56,7 +56,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def _safe(url: str) -> str:
+def display_url(url: str) -> str:
+    """The URL with any password hidden."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -71,7 +72,7 @@ def open_store(url: str, *, check: bool = True) -> Store:
     step the user can back up for.
     """
     engine = make_engine(url)
-    store = Store(engine, _safe(url))
+    store = Store(engine, display_url(url))
     if not check:
         return store
     try:

@@ -1,5 +1,4 @@
 """import -> export -> import gives the same store contents, for every format and real files."""
-import shutil
 from pathlib import Path
 
 import pytest
