@@ -46,7 +46,8 @@ Then the targets of the issue, each marked ok or MISS:
   growth from the small to the big slice is shown next to the growth in words).
 
 Timings come from a single run of each configuration unless ``--runs`` asks for more (then the
-fastest is kept, and memory is the largest peak). The load average before and after is printed,
+configurations run round-robin, the fastest run of each is kept, and memory is the largest
+peak). The load average before and after is printed,
 as other work on the machine skews the figures. Note the CPU count in the header: two
 workers can hardly beat one on a machine with fewer than three cores (the main process also
 works while the workers parse). The script makes no assertions and exits 0; it prints a skip
@@ -59,6 +60,7 @@ How to run
 ----------
     .venv/bin/python benchmarks/extract_throughput.py
     .venv/bin/python benchmarks/extract_throughput.py --words 100000 --small-words 25000
+    .venv/bin/python benchmarks/extract_throughput.py --runs 3   # round-robin, fastest of 3
     .venv/bin/python benchmarks/extract_throughput.py --json
     .venv/bin/python benchmarks/extract_throughput.py --profile
 """
@@ -293,8 +295,7 @@ def run_child(spec: dict, workdir: Path) -> dict:
     return json.loads(out_path.read_text())
 
 
-def best_of(spec: dict, runs: int, workdir: Path) -> dict:
-    results = [run_child(spec, workdir) for _ in range(runs)]
+def best_of(results: list[dict]) -> dict:
     ok = [r for r in results if "error" not in r]
     if not ok:
         return results[0]
@@ -338,13 +339,16 @@ def main(argv: list[str] | None = None) -> int:
         ("spacy_small", "spacy (no NER)", "small", {"kind": "spacy", "ner": False}),
         ("syllabus_j1_small", "syllabus -j1", "small", {"kind": "syllabus", "workers": 1}),
     ]
-    results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="syllabus-bench-ctl-") as tmp:
-        for key, label, which, spec in configs:
-            files, _ = slices[which]
-            if not args.json:
-                print(f"  running {label} on {which} slice ({len(files)} files) ...", file=sys.stderr, flush=True)
-            results[key] = best_of(dict(spec, root=str(args.root), files=files), args.runs, Path(tmp))
+        runs: dict[str, list[dict]] = {key: [] for key, *_ in configs}
+        for i in range(args.runs):  # round-robin, so that a slow spell affects every configuration alike
+            for key, label, which, spec in configs:
+                files, _ = slices[which]
+                if not args.json:
+                    print(f"  run {i + 1}/{args.runs}: {label} on {which} slice ({len(files)} files) ...",
+                          file=sys.stderr, flush=True)
+                runs[key].append(run_child(dict(spec, root=str(args.root), files=files), Path(tmp)))
+        results = {key: best_of(found) for key, found in runs.items()}
         profile = None
         if args.profile:
             if not args.json:
@@ -411,6 +415,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{row['words_per_s']:>9,.0f} {ratio:>6} {row['peak_rss_mib']:>7.0f} MiB")
     print("  ratio: words/s over plain spaCy (same pipeline, NER excluded) on the same slice; "
           "syllabus time = ingest + extract, both commits included")
+    if args.runs > 1:
+        for row in rows:
+            if "all_seconds" in row:
+                print(f"  {row['config']} {row['slice']}: seconds of each run "
+                      + ", ".join(f"{x:.2f}" for x in row["all_seconds"]))
     for row in rows:
         if "ingest_s" in row:
             x = row["extract"]
