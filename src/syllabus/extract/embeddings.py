@@ -33,6 +33,10 @@ def load_model(name: str):
         if not os.path.isdir(name) and name in _PACKAGED:
             module = __import__(_PACKAGED[name])
             path = module.get_model_path()
+        import torch
+
+        # a few hundred short labels: more threads only fight the rest of the machine for cores
+        torch.set_num_threads(min(torch.get_num_threads(), 2))
         return SentenceTransformer(str(path), device="cpu")
     except Exception as exc:  # missing package, bad folder
         raise SyllabusError("E051", model=name, detail=str(exc)[:200]) from exc

