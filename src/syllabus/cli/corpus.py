@@ -6,7 +6,15 @@ from typing import List, Optional
 
 import typer
 
-from syllabus.cli.common import disciplines, emit_json, pick_discipline, table, transaction, warn, workspace
+from syllabus.cli.common import (
+    disciplines,
+    emit_json,
+    pick_discipline,
+    table,
+    transaction,
+    warn,
+    workspace,
+)
 
 
 def ingest_cmd(

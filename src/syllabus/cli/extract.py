@@ -5,7 +5,15 @@ from typing import Optional
 
 import typer
 
-from syllabus.cli.common import STATE, SyllabusGroup, disciplines, emit_json, table, transaction, workspace
+from syllabus.cli.common import (
+    STATE,
+    SyllabusGroup,
+    disciplines,
+    emit_json,
+    table,
+    transaction,
+    workspace,
+)
 
 
 def extract_cmd(

@@ -7,7 +7,15 @@ import typer
 
 from syllabus import __version__
 from syllabus.cli import concepts, corpus, db, extract, ontology
-from syllabus.cli.common import STATE, SyllabusGroup, emit_json, info, table, transaction, workspace
+from syllabus.cli.common import (
+    STATE,
+    SyllabusGroup,
+    emit_json,
+    info,
+    table,
+    transaction,
+    workspace,
+)
 
 app = typer.Typer(cls=SyllabusGroup, no_args_is_help=True, add_completion=False,
                   help="Syllabus: compile ontologies and corpora into training data you can debug.")

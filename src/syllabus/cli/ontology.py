@@ -6,7 +6,15 @@ from typing import List, Optional
 
 import typer
 
-from syllabus.cli.common import SyllabusGroup, emit_json, info, pick_discipline, table, transaction, workspace
+from syllabus.cli.common import (
+    SyllabusGroup,
+    emit_json,
+    info,
+    pick_discipline,
+    table,
+    transaction,
+    workspace,
+)
 
 app = typer.Typer(cls=SyllabusGroup, no_args_is_help=True, help="Ontologies as code: import, export, lint, diff.")
 

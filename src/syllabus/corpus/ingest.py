@@ -21,6 +21,7 @@ from syllabus.corpus.chunking import chunk_document
 from syllabus.corpus.readers import SUPPORTED, read_file, reader_for
 from syllabus.errors import SyllabusError
 from syllabus.ontology.sync import ensure_discipline
+from syllabus.store.batch import delete_ids
 from syllabus.store.gc import collect_garbage
 from syllabus.store.tables import Chunk, Document
 
@@ -133,8 +134,7 @@ def _ingest_file(session: Session, discipline: str, path: Path, shown: str, cfg,
         report.documents_changed += 1
         existing = set(session.scalars(select(K.c.id).where(K.c.document_id == doc_id)))
         stale = sorted(existing - {cid for cid, _ in wanted})
-        for i in range(0, len(stale), 500):
-            session.execute(delete(K).where(K.c.id.in_(stale[i:i + 500])))
+        delete_ids(session, K, stale)
         report.chunks_removed += len(stale)
         # kept chunks move out of the way of the (document, ordinal) key, then take their new places
         session.execute(update(K).where(K.c.document_id == doc_id).values(ordinal=-1 - K.c.ordinal))

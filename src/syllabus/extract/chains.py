@@ -17,10 +17,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import networkx as nx
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from syllabus.config import ChainsConfig
+from syllabus.store.batch import delete_ids
 from syllabus.store.tables import Chain, Concept, Relation
 
 C, R, H = Concept.__table__, Relation.__table__, Chain.__table__
@@ -132,8 +133,7 @@ def sync_chains(session: Session, discipline: str, cfg: ChainsConfig) -> ChainRe
     existing = set(session.scalars(select(H.c.id).where(H.c.discipline == discipline)))
     report = ChainReport(discipline)
     gone = sorted(existing - set(wanted))
-    for i in range(0, len(gone), 500):
-        session.execute(delete(H).where(H.c.id.in_(gone[i:i + 500])))
+    delete_ids(session, H, gone)
     new = [dict(id=c.id, discipline=discipline, rule=c.rule, relation_ids=json.dumps(list(c.relation_ids)),
                 hops=len(c.relation_ids), subject_id=c.subject, predicate=c.predicate, object_id=c.object,
                 split=c.split) for c in chains if c.id not in existing]

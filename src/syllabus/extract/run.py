@@ -27,9 +27,19 @@ from syllabus.extract.parse import parse_pending, refresh_terms
 from syllabus.extract.resolve import Resolution, discipline_stats, resolve
 from syllabus.extract.terms import VERSION as TERMS_VERSION
 from syllabus.ontology.sync import ensure_discipline
+from syllabus.store.batch import delete_ids
 from syllabus.store.gc import collect_garbage
 from syllabus.store.ids import relation_id
-from syllabus.store.tables import Chunk, ChunkExtraction, ChunkParse, Concept, Document, Evidence, Label, Relation
+from syllabus.store.tables import (
+    Chunk,
+    ChunkExtraction,
+    ChunkParse,
+    Concept,
+    Document,
+    Evidence,
+    Label,
+    Relation,
+)
 
 K, D, P, X, C, L, R, E = (t.__table__ for t in (Chunk, Document, ChunkParse, ChunkExtraction, Concept, Label,
                                                  Relation, Evidence))
@@ -86,8 +96,7 @@ def _sync_extracted_concepts(session: Session, discipline: str, res: Resolution,
     taken = set(session.scalars(select(C.c.id).where(C.c.id.in_(list(res.concepts)), C.c.origin != "extracted")))
     wanted = {cid: c for cid, c in res.concepts.items() if cid not in taken}
     gone = sorted(set(existing) - set(wanted))
-    for i in range(0, len(gone), 500):
-        session.execute(delete(C).where(C.c.id.in_(gone[i:i + 500])))
+    delete_ids(session, C, gone)
     report.concepts_removed += len(gone)
     new = [dict(id=cid, discipline=discipline, pref_label=c.label, definition=None, type=None, origin="extracted",
                 status="active", source=None) for cid, c in sorted(wanted.items()) if cid not in existing]
@@ -115,8 +124,7 @@ def _sync_term_evidence(session: Session, discipline: str, res: Resolution, stat
         select(E.c.id, E.c.concept_id, E.c.chunk_id, E.c.char_start, E.c.char_end).join(C, C.c.id == E.c.concept_id)
         .where(C.c.discipline == discipline, E.c.extractor == TERM_EVIDENCE))}
     stale = sorted(existing[k] for k in set(existing) - set(desired))
-    for i in range(0, len(stale), 500):
-        session.execute(delete(E).where(E.c.id.in_(stale[i:i + 500])))
+    delete_ids(session, E, stale)
     add = sorted(set(desired) - set(existing))
     texts = dict(session.execute(select(K.c.id, K.c.text).where(K.c.id.in_({k[1] for k in add}))).all()) \
         if add else {}
@@ -134,8 +142,7 @@ def _sync_labels(session: Session, discipline: str, origin: str, desired: set[tu
     mine = {(r.concept_id, r.kind, r.text): r.id for r in rows if r.origin == origin}
     others = {(r.concept_id, r.kind, r.text) for r in rows if r.origin != origin}
     stale = [mine[k] for k in sorted(set(mine) - desired)]
-    for i in range(0, len(stale), 500):
-        session.execute(delete(L).where(L.c.id.in_(stale[i:i + 500])))
+    delete_ids(session, L, stale)
     add = sorted(desired - set(mine) - others)
     if add:
         session.execute(insert(L), [dict(concept_id=c, kind=k, text=t, origin=origin) for c, k, t in add])

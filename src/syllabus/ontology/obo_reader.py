@@ -17,7 +17,12 @@ import obonet
 from syllabus.errors import SyllabusError
 from syllabus.ontology.curie import Curies
 from syllabus.ontology.formats import decode_text
-from syllabus.ontology.model import ConceptRecord, Location, ParsedOntology, RelationRecord
+from syllabus.ontology.model import (
+    ConceptRecord,
+    Location,
+    ParsedOntology,
+    RelationRecord,
+)
 from syllabus.ontology.vocab import OBO_SCOPES, OBO_TYPE_KINDS
 
 _QUOTED = re.compile(r'^"((?:[^"\\]|\\.)*)"\s*(.*)$', re.DOTALL)

@@ -18,9 +18,22 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from syllabus.errors import SyllabusError
 from syllabus.ontology.curie import Curies
 from syllabus.ontology.formats import DESCRIPTIONS, RDFLIB_NAMES, decode_text
-from syllabus.ontology.model import ConceptRecord, Location, ParsedOntology, RelationRecord
-from syllabus.ontology.vocab import (CONCEPT_CLASSES, DEFINITION_PROPERTIES, LABEL_PROPERTIES, OBOINOWL,
-                                     PREF_PROPERTIES, PROPERTY_PREDICATES, SYL, predicate_name)
+from syllabus.ontology.model import (
+    ConceptRecord,
+    Location,
+    ParsedOntology,
+    RelationRecord,
+)
+from syllabus.ontology.vocab import (
+    CONCEPT_CLASSES,
+    DEFINITION_PROPERTIES,
+    LABEL_PROPERTIES,
+    OBOINOWL,
+    PREF_PROPERTIES,
+    PROPERTY_PREDICATES,
+    SYL,
+    predicate_name,
+)
 
 _SKIP = {OWL.Thing, OWL.Nothing, RDFS.Resource}
 _EXPECTED = {

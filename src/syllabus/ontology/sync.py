@@ -23,7 +23,14 @@ from syllabus.ontology.formats import detect_format, read_bytes
 from syllabus.ontology.model import ParsedOntology
 from syllabus.ontology.reader import read_ontology
 from syllabus.store.ids import relation_id
-from syllabus.store.tables import Concept, Discipline, Evidence, Label, OntologySource, Relation
+from syllabus.store.tables import (
+    Concept,
+    Discipline,
+    Evidence,
+    Label,
+    OntologySource,
+    Relation,
+)
 
 IMPORTER_VERSION = "syllabus-ontology-import/1"
 _BATCH = 500

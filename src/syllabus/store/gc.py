@@ -1,9 +1,10 @@
 """Garbage collection: extracted facts that no evidence supports any more are removed."""
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syllabus.store.batch import delete_ids
 from syllabus.store.tables import Concept, Evidence, Relation
 
 C, E, R = Concept.__table__, Evidence.__table__, Relation.__table__
@@ -16,8 +17,7 @@ def collect_garbage(session: Session, discipline: str | None = None, concepts: b
     if discipline:
         q = q.where(R.c.discipline == discipline)
     stale = list(session.scalars(q))
-    for i in range(0, len(stale), 500):
-        session.execute(delete(R).where(R.c.id.in_(stale[i:i + 500])))
+    delete_ids(session, R, stale)
     if not concepts:
         return {"relations": len(stale), "concepts": 0}
     mentioned = select(E.c.concept_id).where(E.c.concept_id.isnot(None))
@@ -25,6 +25,5 @@ def collect_garbage(session: Session, discipline: str | None = None, concepts: b
     if discipline:
         q = q.where(C.c.discipline == discipline)
     orphans = list(session.scalars(q))
-    for i in range(0, len(orphans), 500):
-        session.execute(delete(C).where(C.c.id.in_(orphans[i:i + 500])))
+    delete_ids(session, C, orphans)
     return {"relations": len(stale), "concepts": len(orphans)}

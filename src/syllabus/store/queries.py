@@ -10,7 +10,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from syllabus.errors import SyllabusError
-from syllabus.store.tables import Chain, Chunk, Concept, Document, Evidence, Label, Relation
+from syllabus.store.tables import (
+    Chain,
+    Chunk,
+    Concept,
+    Document,
+    Evidence,
+    Label,
+    Relation,
+)
 
 C, L, R, E, K, D, H = (t.__table__ for t in (Concept, Label, Relation, Evidence, Chunk, Document, Chain))
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from syllabus.store.tables import Chunk, Concept, Discipline, Document, Evidence, Label, Relation
+from syllabus.store.tables import (
+    Chunk,
+    Concept,
+    Discipline,
+    Document,
+    Evidence,
+    Label,
+    Relation,
+)
 
 
 def store_status(session: Session) -> dict:

@@ -1,8 +1,18 @@
 """SQLAlchemy tables of the store (the system of record; see DESIGN.md, "Data model")."""
 from __future__ import annotations
 
-from sqlalchemy import (CheckConstraint, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
