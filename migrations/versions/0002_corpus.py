@@ -3,8 +3,8 @@
 Revision ID: 0002_corpus
 Revises: 0001_graph
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002_corpus"
 down_revision = "0001_graph"

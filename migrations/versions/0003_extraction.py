@@ -3,8 +3,8 @@
 Revision ID: 0003_extraction
 Revises: 0002_corpus
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0003_extraction"
 down_revision = "0002_corpus"

@@ -4,9 +4,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from snapshot import whole_store
 from sqlalchemy import func, select
 
-from snapshot import whole_store
 from syllabus.config import load_workspace
 from syllabus.corpus.ingest import ingest
 from syllabus.extract.chains import sync_chains

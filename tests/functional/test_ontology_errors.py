@@ -1,7 +1,7 @@
 """Bad ontology input: exit 2, a coded message naming file and line, and the store exactly as before."""
 import pytest
-
 from snapshot import whole_store
+
 from syllabus.config import load_workspace
 
 CASES = {

@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 from snapshot import graph_contents, whole_store
+
 from syllabus.config import load_workspace
 from syllabus.corpus.ingest import ingest
 from syllabus.extract.chains import sync_chains

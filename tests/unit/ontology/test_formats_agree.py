@@ -1,9 +1,8 @@
 """The same graph in Turtle, RDF/XML, JSON-LD and N-Triples imports to identical store contents."""
 from pathlib import Path
 
-from rdflib import Graph
-
 from conftest_helpers import import_into_new_store
+from rdflib import Graph
 from snapshot import graph_contents
 
 DATA = Path(__file__).parents[2] / "data"

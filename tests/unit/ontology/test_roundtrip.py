@@ -2,10 +2,10 @@
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
-
 from conftest_helpers import import_into_new_store
+from rdflib import Graph
 from snapshot import graph_contents
+
 from syllabus.config import load_workspace
 from syllabus.ontology.export import render
 from syllabus.store import open_store

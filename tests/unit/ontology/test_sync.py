@@ -1,7 +1,7 @@
 """Import is a sync: add, change, remove; idempotent; extracted facts untouched."""
+from snapshot import graph_contents, whole_store
 from sqlalchemy import insert, select
 
-from snapshot import graph_contents, whole_store
 from syllabus.config import load_workspace
 from syllabus.store import open_store
 from syllabus.store.tables import Chunk, Concept, Document, Evidence, Relation
@@ -100,6 +100,7 @@ def test_second_file_cannot_redefine_a_concept(workspace, sync):
     sync()
     (workspace / "ontologies" / "other.ttl").write_text(HEADER + 'm:A a owl:Class ; rdfs:label "other a" .\n')
     import pytest
+
     from syllabus.errors import SyllabusError
     with pytest.raises(SyllabusError) as err:
         sync("ontologies/other.ttl")

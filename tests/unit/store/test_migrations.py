@@ -2,7 +2,7 @@
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, insert, select
+from sqlalchemy import insert, inspect, select
 
 from syllabus.errors import SyllabusError
 from syllabus.store import migrate, open_store
