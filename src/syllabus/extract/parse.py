@@ -1,6 +1,6 @@
 """The parse stage: spaCy over new or changed chunks, parses cached in the store.
 
-Each chunk's parse (DocBin bytes) and its noun-phrase term candidates are stored, keyed by the
+Each chunk's parse (compact bytes, see :func:`nlp.to_bytes`) and its noun-phrase term candidates are stored, keyed by the
 model id, so later stages and later runs never parse the same text twice. The work function
 is pure (texts in, bytes and candidates out) and runs behind an :mod:`executor`.
 """
@@ -36,7 +36,7 @@ def terms_payload(doc) -> str:
 
 
 def parse_texts(batch: tuple[list[str], int]) -> list[tuple[bytes, str]]:
-    """Parse texts; for each, the DocBin bytes and the JSON list of term candidates."""
+    """Parse texts; for each, the parse bytes and the JSON list of term candidates."""
     texts, batch_size = batch
     return [(to_bytes(doc), terms_payload(doc)) for doc in _worker_nlp.pipe(texts, batch_size=batch_size)]
 

@@ -137,7 +137,7 @@ class Evidence(Base):
 
 
 class ChunkParse(Base):
-    """A chunk's spaCy parse (DocBin bytes), so re-extraction after a graph edit skips parsing."""
+    """A chunk's spaCy parse (see extract.nlp.to_bytes), so re-extraction after a graph edit skips parsing."""
 
     __tablename__ = "chunk_parse"
     chunk_id: Mapped[str] = mapped_column(ForeignKey("chunk.id", ondelete="CASCADE"), primary_key=True)

@@ -25,3 +25,15 @@ def test_termhood_prefers_frequent_spread_specific_multiword_terms():
     scores = termhood(stats, background, sum(background.values()))
     assert scores["drag force"] > scores["force"] > 0
     assert scores["drag force"] > scores["odd thing"]
+
+
+def test_cached_parse_round_trips_everything_extraction_reads(nlp):
+    from syllabus.extract.nlp import from_bytes, to_bytes
+
+    doc = nlp("Kinetic energy (KE) is a form of energy.  It  grows.\nA cell contains a nucleus.")
+    back = from_bytes(to_bytes(doc), nlp.vocab)
+    assert back.text == doc.text
+    assert [(t.lemma_, t.pos_, t.dep_, t.head.i, t.is_sent_start) for t in back] == \
+        [(t.lemma_, t.pos_, t.dep_, t.head.i, t.is_sent_start) for t in doc]
+    assert [c.text for c in back.noun_chunks] == [c.text for c in doc.noun_chunks]
+    assert len(from_bytes(to_bytes(nlp("")), nlp.vocab)) == 0
