@@ -120,7 +120,11 @@ def find_relations(doc, mentions: list[Mention]) -> list[Found]:
     """Every relation, definition, synonym and abbreviation pattern match in *doc*."""
     link = Linker(mentions, doc)
     out: list[Found] = []
+    if not link.by_token:
+        return out
     for sent in doc.sents:
+        if not any(i in link.by_token for i in range(sent.start, sent.end)):
+            continue  # every pattern needs a linked concept in the sentence
         sent_span = (sent.start_char, sent.end_char)
         for token in sent:
             if token.pos_ in ("VERB", "AUX"):
