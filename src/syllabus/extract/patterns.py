@@ -110,7 +110,7 @@ def _subjects(verb):
     return subs
 
 
-def _span(sent, *tokens):
+def _span(*tokens):
     start = min(t.idx for t in tokens)
     end = max(t.idx + len(t.text) for t in tokens)
     return start, end
@@ -175,7 +175,7 @@ def _pairs(link, subject_head, object_heads, predicate, reverse, confidence, pat
                 a, b = (o_ids, s_ids) if reverse else (s_ids, o_ids)
                 if set(a) & set(b):
                     continue
-                start, end = _span(None, s_tok, o_tok)
+                start, end = _span(s_tok, o_tok)
                 out.append(Found("relation", a, predicate, b, None, start, end, sent_span, confidence, pattern))
     return out
 

@@ -92,7 +92,7 @@ def resolve(session: Session, nlp, discipline: str, prefix: str, cfg: ExtractCon
         label = surface if surface.isupper() else norm  # "amino acid", but "ATP"
         chosen[norm] = Candidate(norm, label, scores[norm], freq, docs, norms=[norm])
     labels: dict[str, set[tuple[str, str]]] = {}
-    _merge_acronyms(chosen, known, labels, ontology)
+    _merge_acronyms(chosen, labels, ontology)
     if use_embeddings and chosen:
         _merge_similar(session, cfg, chosen, ontology, labels)
     concepts = {f"{prefix}:x-{slug(c.norm)}": c for c in chosen.values()}
@@ -120,7 +120,7 @@ def is_abbreviation(short: str, long: str) -> bool:
     return True
 
 
-def _merge_acronyms(chosen, known, labels, ontology) -> None:
+def _merge_acronyms(chosen, labels, ontology) -> None:
     multiword = sorted({(text, cid) for cid, text in ontology if len(text.split()) > 1})
     for c in list(chosen.values()):
         if " " in c.norm or not (2 <= len(c.norm) <= 6) or not c.label.isupper():

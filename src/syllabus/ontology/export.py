@@ -38,8 +38,8 @@ def load_discipline(session: Session, discipline: str, include_proposed: bool = 
     for row in session.execute(select(R.c.subject_id, R.c.predicate, R.c.object_id, R.c.status, R.c.confidence).where(
             R.c.discipline == discipline, R.c.origin.in_(origins), R.c.status.in_(statuses))
             .order_by(R.c.subject_id, R.c.predicate, R.c.object_id)):
-        if row.subject_id in concepts and (row.object_id in concepts or not include_proposed
-                                           or row.status == "asserted"):
+        # a proposal is exported only when both ends are (an asserted edge may point outside)
+        if row.subject_id in concepts and (row.status == "asserted" or row.object_id in concepts):
             relations.append(RelationRecord(row.subject_id, row.predicate, row.object_id))
             if row.status == "proposed":
                 proposed[("relation", row.subject_id, row.predicate, row.object_id)] = f"confidence {row.confidence:.2f}"

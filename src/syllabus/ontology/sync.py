@@ -88,21 +88,25 @@ def import_file(session: Session, workspace: Workspace, discipline: str, path: P
     parsed = read_ontology(path, workspace_curies(workspace), shown, fmt, data)
     _check_duplicates(parsed)
     _sync(session, discipline, shown, parsed, report)
-    n_concepts = session.scalar(select(func.count()).select_from(C).where(C.c.source == shown, C.c.origin == "ontology"))
-    n_relations = session.scalar(select(func.count()).select_from(R).where(R.c.source == shown, R.c.origin == "ontology"))
+    n_concepts, n_relations = _owned_counts(session, shown)
     session.execute(delete(S).where(S.c.discipline == discipline, S.c.path == shown))
     session.execute(insert(S).values(discipline=discipline, path=shown, format=fmt, sha256=sha,
                                      importer=IMPORTER_VERSION, n_concepts=n_concepts, n_relations=n_relations))
     return report
 
 
+def _owned_counts(session: Session, shown: str) -> tuple[int, int]:
+    """How many concepts and relations of origin ontology the file *shown* owns."""
+    return (session.scalar(select(func.count()).select_from(C).where(C.c.source == shown, C.c.origin == "ontology")),
+            session.scalar(select(func.count()).select_from(R).where(R.c.source == shown, R.c.origin == "ontology")))
+
+
 def _unchanged(session: Session, discipline: str, shown: str, fmt: str, sha: str) -> bool:
     row = session.execute(select(S).where(S.c.discipline == discipline, S.c.path == shown)).first()
     if row is None or (row.sha256, row.format, row.importer) != (sha, fmt, IMPORTER_VERSION):
         return False
-    n_concepts = session.scalar(select(func.count()).select_from(C).where(C.c.source == shown, C.c.origin == "ontology"))
-    n_relations = session.scalar(select(func.count()).select_from(R).where(R.c.source == shown, R.c.origin == "ontology"))
-    return (n_concepts, n_relations) == (row.n_concepts, row.n_relations)
+    n_concepts, n_relations = _owned_counts(session, shown)
+    return _owned_counts(session, shown) == (row.n_concepts, row.n_relations)
 
 
 def _check_duplicates(parsed: ParsedOntology) -> None:

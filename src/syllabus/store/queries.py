@@ -60,14 +60,16 @@ def concept_detail(session: Session, concept_id: str, root: Path, evidence_limit
         raise SyllabusError("E030", id=concept_id)
     labels = [{"kind": k, "text": t, "origin": o} for k, t, o in session.execute(
         select(L.c.kind, L.c.text, L.c.origin).where(L.c.concept_id == concept_id).order_by(L.c.kind, L.c.text))]
-    pref = dict(session.execute(select(C.c.id, C.c.pref_label)).all())
-    relations = []
-    for r in session.execute(select(R).where(or_(R.c.subject_id == concept_id, R.c.object_id == concept_id))
-                             .order_by(R.c.predicate, R.c.subject_id, R.c.object_id)):
-        n_ev = session.scalar(select(func.count()).select_from(E).where(E.c.relation_id == r.id))
-        relations.append({"id": r.id, "subject": r.subject_id, "subject_label": pref.get(r.subject_id),
-                          "predicate": r.predicate, "object": r.object_id, "object_label": pref.get(r.object_id),
-                          "origin": r.origin, "status": r.status, "confidence": r.confidence, "evidence": n_ev})
+    rows = session.execute(select(R).where(or_(R.c.subject_id == concept_id, R.c.object_id == concept_id))
+                           .order_by(R.c.predicate, R.c.subject_id, R.c.object_id)).all()
+    ends = {r.subject_id for r in rows} | {r.object_id for r in rows}
+    pref = dict(session.execute(select(C.c.id, C.c.pref_label).where(C.c.id.in_(ends))).all())
+    counts = dict(session.execute(select(E.c.relation_id, func.count()).where(E.c.relation_id.in_([r.id for r in rows]))
+                                  .group_by(E.c.relation_id)).all())
+    relations = [{"id": r.id, "subject": r.subject_id, "subject_label": pref.get(r.subject_id),
+                  "predicate": r.predicate, "object": r.object_id, "object_label": pref.get(r.object_id),
+                  "origin": r.origin, "status": r.status, "confidence": r.confidence, "evidence": counts.get(r.id, 0)}
+                 for r in rows]
     total = session.scalar(select(func.count()).select_from(E).where(E.c.concept_id == concept_id))
     return {"id": row.id, "discipline": row.discipline, "label": row.pref_label, "definition": row.definition,
             "type": row.type, "origin": row.origin, "status": row.status, "source": row.source, "labels": labels,
