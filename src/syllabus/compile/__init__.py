@@ -1,0 +1,1 @@
+"""The compiler: graph units rendered into training examples, incrementally and with provenance."""
