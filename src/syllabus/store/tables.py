@@ -183,3 +183,65 @@ class Chain(Base):
 
 
 Index("ix_label_text", Label.text)
+
+
+class Unit(Base):
+    """A compiled unit's fingerprint as of the last compile, with per-field hashes for plan reasons.
+
+    Keys: ``concept:ID`` (content), ``out:ID`` / ``in:ID`` (a concept's edges), ``relation:ID``,
+    ``chain:ID``.
+    """
+
+    __tablename__ = "unit"
+    key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    discipline: Mapped[str] = mapped_column(String(64), index=True)
+    fp: Mapped[str] = mapped_column(String(32))
+    fields: Mapped[str] = mapped_column(Text)  # JSON: field -> hash
+
+
+class GraphChange(Base):
+    """Journal of touched units, filled by database triggers on every graph write (see 0004)."""
+
+    __tablename__ = "graph_change"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit: Mapped[str] = mapped_column(String(600))
+
+
+class Build(Base):
+    __tablename__ = "build"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    parent: Mapped[str | None] = mapped_column(String(40))
+    created: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(String(1024))
+    selector: Mapped[str | None] = mapped_column(Text)
+    counts: Mapped[str] = mapped_column(Text)  # JSON: new/changed/unchanged/removed, kept, dropped
+
+
+class Example(Base):
+    """A rendered example of the latest build (kept, or dropped by a quality gate with its reason)."""
+
+    __tablename__ = "example"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    unit: Mapped[str] = mapped_column(String(600), index=True)  # the primary unit (its render job)
+    discipline: Mapped[str] = mapped_column(String(64))
+    renderer: Mapped[str] = mapped_column(String(64))  # name@version
+    task: Mapped[str] = mapped_column(String(64))
+    template: Mapped[str] = mapped_column(String(256))
+    template_sha: Mapped[str] = mapped_column(String(16))
+    deps: Mapped[str] = mapped_column(Text)  # JSON: unit key -> fingerprint
+    dropped: Mapped[str | None] = mapped_column(Text)  # quality-gate reason, or NULL when kept
+    stale: Mapped[int] = mapped_column(Integer, default=0)  # a dependency changed; not yet re-rendered
+    build: Mapped[str] = mapped_column(String(40))  # the build that rendered it
+
+
+class ExampleDep(Base):
+    """Reverse dependency index: unit key -> examples rendered from it."""
+
+    __tablename__ = "example_dep"
+    unit: Mapped[str] = mapped_column(String(600), primary_key=True)
+    example: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+Index("ix_example_stale", Example.stale)

@@ -10,7 +10,8 @@ from syllabus.store.engine import make_engine
 from syllabus.store.tables import Base, Concept, Discipline, Label
 
 TABLES = {"discipline", "ontology_source", "concept", "label", "relation", "document", "chunk", "evidence",
-          "chunk_parse", "chunk_extraction", "embedding", "chain"}
+          "chunk_parse", "chunk_extraction", "embedding", "chain", "unit", "graph_change", "build", "example",
+          "example_dep"}
 
 
 def _tables(engine):
