@@ -85,11 +85,21 @@ class ChainsConfig(_Strict):
     include_proposed: bool = True
 
 
+class CompileConfig(_Strict):
+    seed: int = Field(0, description="seed for phrasing, true/false and option choices")
+    build_dir: str = Field("build", description="folder (relative to the workspace) holding build/<id>/ folders")
+    templates: str = Field("templates", description="workspace folder with template overrides and extra phrasings")
+    include_proposed: bool = True
+    min_confidence: float = Field(0.5, ge=0, le=1)
+    near_duplicate_threshold: float = Field(0.8, gt=0, le=1)
+
+
 class WorkspaceConfig(_Strict):
     store: StoreConfig = StoreConfig()
     ingest: IngestConfig = IngestConfig()
     extract: ExtractConfig = ExtractConfig()
     chains: ChainsConfig = ChainsConfig()
+    compile: CompileConfig = CompileConfig()
     prefixes: dict[str, str] = Field(default_factory=dict)
     disciplines: list[DisciplineConfig] = Field(default_factory=list)
 

@@ -6,6 +6,7 @@ from typing import Optional
 import typer
 
 from syllabus import __version__
+from syllabus.cli import compile as compile_cli
 from syllabus.cli import concepts, corpus, db, extract, ontology
 from syllabus.cli.common import (
     STATE,
@@ -25,6 +26,10 @@ app.add_typer(concepts.app, name="concepts")
 app.add_typer(extract.chains_app, name="chains")
 app.command("ingest")(corpus.ingest_cmd)
 app.command("extract")(extract.extract_cmd)
+app.command("compile")(compile_cli.compile_cmd)
+app.command("explain")(compile_cli.explain_cmd)
+app.command("export")(compile_cli.export_cmd)
+app.add_typer(compile_cli.builds_app, name="builds")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,462 @@
+"""Incremental compile: what changed, which examples that touches, rendering, quality gates, the new build.
+
+The flow of :func:`compile_graph`:
+
+1. *Refresh fingerprints* of the units the change journal names (every unit on the first
+   compile, or when the seed or visibility settings change) and keep per-field reasons.
+2. *Find jobs*: a job is one primary unit (concept, relation, chain) rendered by its renderers.
+   Jobs to redo: primary units that were touched, units of examples that depend on a changed
+   unit, of stale examples, or of a template or renderer version that changed.
+3. *Plan each job*: renderers read the graph through a recording reader, so each example knows
+   its dependencies; its id hashes renderer@version, template, seed and those fingerprints.
+   An id seen before is reused byte for byte; a new id is rendered.
+4. *Quality gate*: exact and near duplicates (see :mod:`dedup`), decided again only around
+   what changed.
+The result is a :class:`Compiled` that :mod:`syllabus.compile.output` writes and publishes.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from syllabus.compile import dedup
+from syllabus.compile.fingerprint import PRIMARY_KINDS, canonical, digest, fingerprint, split_key, unit_fields
+from syllabus.compile.graph import Graph, Usability
+from syllabus.compile.renderers import Choice, Reader, Renderer, renderers
+from syllabus.compile.selector import Selector
+from syllabus.compile.templates import Templates
+from syllabus.config import Workspace
+from syllabus.errors import SyllabusError
+from syllabus.store.tables import Build, Example, ExampleDep, GraphChange, Unit
+
+SCHEMA_VERSION = 1
+ABSENT = "absent"
+_PLACEHOLDER = ("todo", "tbd", "lorem ipsum", "n/a", "none", "null", "placeholder", "xxx", "...")
+XU, XE, XD, XB, XJ = (t.__table__ for t in (Unit, Example, ExampleDep, Build, GraphChange))
+
+
+@dataclass
+class Candidate:
+    """An example of the new build: reused from the parent build (line None) or freshly rendered."""
+
+    id: str
+    unit: str
+    discipline: str
+    renderer: str
+    task: str
+    template: str
+    template_sha: str
+    deps: dict[str, str]
+    line: bytes | None = None
+    text: str = ""
+
+
+@dataclass
+class Change:
+    status: str  # new | changed | removed
+    unit: str
+    task: str
+    id: str | None
+    old_id: str | None
+    reasons: list[str]
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "unit": self.unit, "task": self.task, "id": self.id, "old_id": self.old_id,
+                "reasons": self.reasons}
+
+
+@dataclass
+class Compiled:
+    """Everything a compile decided; nothing is written until :func:`output.write_build`."""
+
+    parent: dict | None  # the parent build's row and folder
+    settings: dict
+    changes: list[Change]
+    counts: dict
+    new: list[Candidate]  # rendered this time, sorted by id
+    removed_ids: list[str]
+    unit_updates: dict[str, tuple[str, str, dict] | None]  # key -> (discipline, fp, field hashes) | None
+    stale_units: set[str]  # changed units whose dependents were left stale (unselected jobs)
+    pending_jobs: set[str]
+    redone_jobs: set[str]
+    journal_max: int
+    fingerprint_sums: dict[str, int]
+    dedup_arrays: dict = field(default_factory=dict)
+    selector: str | None = None
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.changes and not self.dedup_arrays.get("flips")
+
+
+def settings_of(ws: Workspace, templates: Templates, registry: dict[str, Renderer]) -> dict:
+    cfg = ws.config.compile
+    tasks = sorted({f"{r.kind}.{name}" for r in registry.values() for name, _ in r.tasks})
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "seed": cfg.seed,
+        "include_proposed": cfg.include_proposed,
+        "min_confidence": cfg.min_confidence,
+        "near_duplicate_threshold": cfg.near_duplicate_threshold,
+        "renderers": {r.name: r.version for r in sorted(registry.values(), key=lambda r: r.name)},
+        "templates": {t: [[v.name, v.sha] for v in templates.variants(t)] for t in tasks},
+        "system_template": templates.sha("system.j2"),
+    }
+
+
+def _graph_settings(settings: dict) -> dict:
+    return {k: settings[k] for k in ("schema_version", "seed", "include_proposed", "min_confidence",
+                                     "near_duplicate_threshold", "system_template")}
+
+
+def latest_build(session: Session) -> dict | None:
+    row = session.execute(select(XB).order_by(XB.c.seq.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None = None,
+                  parent_manifest: dict | None = None, parent_index: dict | None = None) -> Compiled:
+    """Decide the next build: changes with reasons, new renders, dedup decisions. Writes nothing."""
+    cfg = ws.config.compile
+    templates = Templates(ws.path(cfg.templates))
+    registry = renderers()
+    settings = settings_of(ws, templates, registry)
+    usability = Usability(cfg.include_proposed, cfg.min_confidence)
+    graph = Graph(session, usability)
+    parent = latest_build(session)
+    full = (parent is None or parent_manifest is None or parent_index is None
+            or _graph_settings(parent_manifest["settings"]) != _graph_settings(settings))
+    names = ws.discipline_names()
+
+    # 1. refresh fingerprints
+    journal_max = session.scalar(select(func.max(XJ.c.seq))) or 0
+    if full:
+        for d in names:
+            graph.preload(d)
+        keys = {k for d in names for k in graph.unit_keys(d)}
+        keys |= set(session.scalars(select(XU.c.key)))
+    else:
+        keys = set()
+        for unit in session.scalars(select(XJ.c.unit).where(XJ.c.seq <= journal_max).distinct()):
+            keys.add(unit)
+            if unit.startswith("concept:"):
+                keys |= {"label:" + unit[8:], "out:" + unit[8:], "in:" + unit[8:]}
+    old_units = _load_units(session, keys, everything=full)
+    fps: dict[str, str] = {}
+    unit_updates: dict[str, tuple[str, str, dict] | None] = {}
+    reasons: dict[str, list[str]] = {}
+    sums = dict(parent_manifest.get("input_fingerprints", {})) if parent_manifest and not full else {}
+    sums = {d: int(v, 16) for d, v in sums.items()}
+    for key in sorted(keys):
+        now = unit_fields(graph, key)
+        old = old_units.get(key)
+        if now is None:
+            fps[key] = ABSENT
+            if old is not None:
+                unit_updates[key] = None
+                reasons[key] = [f"{key} was removed"]
+                _sum(sums, old[0], key, old[1], -1)
+            continue
+        discipline, fields_ = now
+        fp, hashes = fingerprint(fields_)
+        fps[key] = fp
+        if old is None or old[1] != fp:
+            unit_updates[key] = (discipline, fp, hashes)
+            if old is None:
+                reasons[key] = [f"{key} is new"]
+            else:
+                changed = sorted(f for f in set(hashes) | set(old[2]) if hashes.get(f) != old[2].get(f))
+                reasons[key] = [f"{key} changed: {', '.join(changed)}"]
+                _sum(sums, old[0], key, old[1], -1)
+            _sum(sums, discipline, key, fp, +1)
+    if full:
+        sums = {}
+        for key, fp in fps.items():
+            if fp != ABSENT:
+                _sum(sums, unit_updates.get(key, old_units.get(key))[0], key, fp, +1)
+    changed_keys = set(reasons)
+
+    # 2. jobs
+    jobs: set[str] = {k for k in keys if k.split(":", 1)[0] in PRIMARY_KINDS}
+    if full:
+        jobs |= set(session.scalars(select(XE.c.unit).distinct()))
+    else:
+        jobs |= _units_of_examples_depending_on(session, changed_keys)
+        jobs |= set(session.scalars(select(XE.c.unit).where(XE.c.stale == 1).distinct()))
+        jobs |= _jobs_of_changed_templates(session, settings, parent_manifest)
+        jobs |= _jobs_of_changed_renderers(session, graph, names, settings, parent_manifest)
+    selected = {j for j in jobs if selector is None or selector.matches(j, graph, session)}
+    pending = jobs - selected
+
+    # 3. plan and render
+    fp_of = _FingerprintLookup(session, fps)
+    by_kind: dict[str, list[Renderer]] = defaultdict(list)
+    for r in sorted(registry.values(), key=lambda r: r.name):
+        by_kind[r.kind].append(r)
+    old_rows = _examples_of(session, selected)
+    changes: list[Change] = []
+    new: list[Candidate] = []
+    kept_ids: set[str] = set()
+    removed: list[str] = []
+    for job in sorted(selected):
+        kind, ident = split_key(job)
+        planned = {}
+        for renderer in by_kind.get(kind, ()):
+            for _, task_fn in renderer.tasks:
+                reader = Reader(graph)
+                task = task_fn(reader, ident, Choice(cfg.seed, job))
+                if task is None:
+                    continue
+                deps = {k: fp_of(k) for k in sorted(reader.keys)}
+                variants = templates.variants(task.name)
+                if not variants:
+                    raise SyllabusError("E060", template=task.name.replace(".", "/") + "/*.j2", where="",
+                                        detail="the task has no phrasing")
+                tpl = variants[Choice(cfg.seed, job).index(len(variants), "template:" + task.name)]
+                eid = "ex-" + digest("|".join((renderer.ref, tpl.sha, settings["system_template"], str(cfg.seed),
+                                               task.name, job, canonical(deps))))
+                planned[(renderer.ref, task.name)] = (eid, renderer, tpl, deps, task)
+        old = old_rows.get(job, {})
+        old_by_slot = {(r["renderer"], r["task"]): r for r in old.values()}
+        for slot, (eid, renderer, tpl, deps, task) in sorted(planned.items()):
+            previous = old_by_slot.get(slot)
+            if previous is not None and previous["id"] == eid:
+                kept_ids.add(eid)
+                continue
+            discipline = graph_discipline(graph, job)
+            cand = _render(templates, renderer, tpl, deps, task, job, discipline, eid, cfg.seed)
+            new.append(cand)
+            why = _why(deps, previous, fps, reasons, tpl, renderer) if previous else [f"{job} has a new {task.name} example"]
+            changes.append(Change("changed" if previous else "new", job, task.name, eid,
+                                  previous["id"] if previous else None, why))
+        for slot, row in sorted(old_by_slot.items()):
+            if slot not in planned or planned[slot][0] != row["id"]:
+                removed.append(row["id"])
+            if slot not in planned:
+                changes.append(Change("removed", job, row["task"], None, row["id"],
+                                      reasons.get(job, [f"{job} no longer yields a {row['task']} example"])))
+    new.sort(key=lambda c: c.id)
+    counts = {"new": sum(c.status == "new" for c in changes), "changed": sum(c.status == "changed" for c in changes),
+              "removed": sum(c.status == "removed" for c in changes), "rendered": len(new),
+              "unchanged": _count_examples(session) - len(removed)}
+    result = Compiled(parent=parent, settings=settings, changes=changes, counts=counts, new=new, removed_ids=removed,
+                      unit_updates=unit_updates, stale_units=changed_keys, pending_jobs=pending, redone_jobs=selected,
+                      journal_max=journal_max, fingerprint_sums={d: format(v, "032x") for d, v in sorted(sums.items())},
+                      selector=selector.text if selector else None)
+    result.dedup_arrays = _dedup(parent_index, new, removed, cfg.near_duplicate_threshold)
+    return result
+
+
+def graph_discipline(graph: Graph, job: str) -> str:
+    kind, ident = split_key(job)
+    view = graph.concept(ident) if kind == "concept" else graph.relation(ident) if kind == "relation" else graph.chain(ident)
+    return view.discipline
+
+
+def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, task, job: str, discipline: str, eid: str,
+            seed: int) -> Candidate:
+    context = {"discipline": discipline, **task.context}
+    blocks = templates.render(tpl.name, context)
+    system = templates.render_text("system.j2", {"discipline": discipline})
+    for role in ("user", "assistant"):
+        _check_content(blocks[role], role, job, renderer.ref, tpl.name)
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": blocks["user"]},
+                {"role": "assistant", "content": blocks["assistant"]}]
+    provenance = {"renderer": renderer.ref, "template": tpl.name, "template_sha256": tpl.sha, "seed": seed,
+                  "evidence": [e.to_dict() for e in task.evidence], "dependencies": deps}
+    record = {"id": eid, "discipline": discipline, "task": task.name, "split": "train",
+              "units": [job, *[u for u in task.units if u != job]], "messages": messages, "provenance": provenance}
+    line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return Candidate(eid, job, discipline, renderer.ref, task.name, tpl.name, tpl.sha, deps, line,
+                     blocks["user"] + "\n" + blocks["assistant"])
+
+
+def _check_content(text: str, role: str, unit: str, renderer: str, template: str) -> None:
+    stripped = text.strip()
+    lowered = stripped.casefold().rstrip(".")
+    if not stripped or lowered in _PLACEHOLDER or "{{" in stripped or "{%" in stripped:
+        raise SyllabusError("E061", unit=unit, renderer=renderer, field=f"{role} message",
+                            detail=f"template {template} gave {stripped[:40]!r}")
+
+
+def _why(deps: dict, previous: dict, fps: dict, reasons: dict, tpl, renderer: Renderer) -> list[str]:
+    out = []
+    old_deps = json.loads(previous["deps"])
+    if previous["template"] != tpl.name or previous["template_sha"] != tpl.sha:
+        out.append(f"template {tpl.name} changed")
+    if previous["renderer"] != renderer.ref:
+        out.append(f"renderer {previous['renderer']} -> {renderer.ref}")
+    for key in sorted(set(deps) | set(old_deps)):
+        if deps.get(key) != old_deps.get(key):
+            out += reasons.get(key, [f"{key} changed since the example was rendered" if key in old_deps and key in deps
+                                     else f"now reads {key}" if key in deps else f"no longer reads {key}"])
+    return out or ["settings changed"]
+
+
+class _FingerprintLookup:
+    """Current fingerprints: refreshed ones first, else the unit table (loaded on demand)."""
+
+    def __init__(self, session: Session, fresh: dict[str, str]) -> None:
+        self.session = session
+        self.fresh = fresh
+
+    def __call__(self, key: str) -> str:
+        fp = self.fresh.get(key)
+        if fp is None:
+            fp = self.session.scalar(select(XU.c.fp).where(XU.c.key == key)) or ABSENT
+            self.fresh[key] = fp
+        return fp
+
+
+def _sum(sums: dict[str, int], discipline: str, key: str, fp: str, sign: int) -> None:
+    sums[discipline] = (sums.get(discipline, 0) + sign * int(digest(f"{key}={fp}"), 16)) % (1 << 128)
+
+
+def _load_units(session: Session, keys: set[str], *, everything: bool) -> dict[str, tuple[str, str, dict]]:
+    out = {}
+    if everything:
+        rows = session.execute(select(XU.c.key, XU.c.discipline, XU.c.fp, XU.c.fields))
+    else:
+        rows = []
+        ordered = sorted(keys)
+        for i in range(0, len(ordered), 500):
+            rows += session.execute(select(XU.c.key, XU.c.discipline, XU.c.fp, XU.c.fields)
+                                    .where(XU.c.key.in_(ordered[i:i + 500]))).all()
+    for key, discipline, fp, fields_ in rows:
+        out[key] = (discipline, fp, json.loads(fields_))
+    return out
+
+
+def _units_of_examples_depending_on(session: Session, keys: set[str]) -> set[str]:
+    out: set[str] = set()
+    ordered = sorted(keys)
+    for i in range(0, len(ordered), 500):
+        out |= set(session.scalars(select(XE.c.unit).join(XD, XD.c.example == XE.c.seq)
+                                   .where(XD.c.unit.in_(ordered[i:i + 500])).distinct()))
+    return out
+
+
+def _jobs_of_changed_templates(session: Session, settings: dict, parent_manifest: dict | None) -> set[str]:
+    current = {name: sha for variants in settings["templates"].values() for name, sha in variants}
+    jobs: set[str] = set()
+    for name, sha in session.execute(select(XE.c.template, XE.c.template_sha).distinct()):
+        if current.get(name) != sha:
+            jobs |= set(session.scalars(select(XE.c.unit).where(XE.c.template == name).distinct()))
+    # a task whose set of phrasings changed may pick another phrasing for any unit
+    old = (parent_manifest or {}).get("settings", {}).get("templates", {})
+    for task, variants in settings["templates"].items():
+        if old.get(task) is not None and [v[0] for v in old[task]] != [v[0] for v in variants]:
+            jobs |= set(session.scalars(select(XE.c.unit).where(XE.c.task == task).distinct()))
+    return jobs
+
+
+def _jobs_of_changed_renderers(session: Session, graph: Graph, names: list[str], settings: dict,
+                               parent_manifest: dict | None) -> set[str]:
+    old = (parent_manifest or {}).get("settings", {}).get("renderers", {})
+    registry = renderers()
+    jobs: set[str] = set()
+    for name, version in settings["renderers"].items():
+        if old.get(name) != version:
+            kind = registry[name].kind
+            jobs |= set(session.scalars(select(XE.c.unit).where(XE.c.renderer.like(f"{name}@%")).distinct()))
+            for d in names:  # a new renderer renders every unit of its kind
+                jobs |= {k for k in graph.unit_keys(d) if k.startswith(kind + ":")}
+    return jobs
+
+
+def _examples_of(session: Session, jobs: set[str]) -> dict[str, dict[str, dict]]:
+    out: dict[str, dict[str, dict]] = defaultdict(dict)
+    ordered = sorted(jobs)
+    cols = (XE.c.seq, XE.c.id, XE.c.unit, XE.c.renderer, XE.c.task, XE.c.template, XE.c.template_sha, XE.c.deps)
+    for i in range(0, len(ordered), 500):
+        for row in session.execute(select(*cols).where(XE.c.unit.in_(ordered[i:i + 500]))).mappings():
+            out[row["unit"]][row["id"]] = dict(row)
+    return out
+
+
+def _count_examples(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(XE)) or 0
+
+
+def _dedup(parent_index: dict | None, new: list[Candidate], removed: list[str], threshold: float) -> dict:
+    """Merge the parent's candidates with this compile's and decide drops around what changed."""
+    if parent_index is None:
+        parent_index = {"ids": np.zeros(0, dtype="S35"), "exact": np.zeros(0, dtype=np.uint64),
+                        "sig": np.zeros((0, dedup.NUM_PERM), dtype=np.uint32), "dropped": np.zeros(0, dtype=bool),
+                        "src": np.zeros(0, np.int64), "off": np.zeros(0, np.int64), "len": np.zeros(0, np.int64),
+                        "disc": np.zeros(0, np.int32), "task": np.zeros(0, np.int32), "disc_names": [],
+                        "task_names": [], "reason": []}
+    a = {k: parent_index[k] for k in ("ids", "exact", "sig", "dropped", "src", "off", "len", "disc", "task")}
+    # one code table for disciplines and tasks across parent and new examples
+    tables = {}
+    for col, attr in (("disc", "discipline"), ("task", "task")):
+        old_names = list(parent_index[f"{col}_names"])
+        names = sorted(set(old_names) | {getattr(c, attr) for c in new})
+        code = {n: i for i, n in enumerate(names)}
+        remap = np.array([code[n] for n in old_names], dtype=np.int32)
+        a[col] = remap[a[col]] if len(old_names) else a[col].astype(np.int32)
+        tables[col] = (names, np.array([code[getattr(c, attr)] for c in new], dtype=np.int32))
+    reason = list(parent_index["reason"])
+    gone = np.nonzero(np.isin(a["ids"], np.array(sorted(removed), dtype="S35")))[0]
+    probe_exact, probe_sig = a["exact"][gone], a["sig"][gone]
+    keep = np.ones(len(a["ids"]), dtype=bool)
+    keep[gone] = False
+    a = {k: v[keep] for k, v in a.items()}
+    reason = [r for r, k in zip(reason, keep.tolist()) if k]
+    new_exact, new_sig = dedup.signatures([c.text for c in new])
+    new_ids = np.array([c.id for c in new], dtype="S35")
+    new_len = np.array([len(c.line) for c in new], dtype=np.int64)
+    pos = np.searchsorted(a["ids"], new_ids)
+    inserts = {"ids": new_ids, "exact": new_exact, "sig": new_sig, "dropped": np.zeros(len(new), dtype=bool),
+               "src": np.full(len(new), 2, dtype=np.int64),  # 2: the new-lines buffer, in id order
+               "off": np.cumsum(np.r_[0, new_len[:-1]]).astype(np.int64) if len(new) else np.zeros(0, np.int64),
+               "len": new_len, "disc": tables["disc"][1], "task": tables["task"][1]}
+    for k, v in inserts.items():
+        a[k] = np.insert(a[k], pos, v, axis=0)
+    new_index = pos + np.arange(len(pos))
+    for p in new_index.tolist():
+        reason.insert(p, "")
+    check = np.union1d(new_index, dedup.touching(a["exact"], a["sig"], probe_exact, probe_sig)).astype(np.int64)
+    decisions = dedup.decide(a["exact"], a["sig"], check, threshold)
+    is_new = set(new_index.tolist())
+    changed_status = []
+    for i in check.tolist():
+        before = reason[i]
+        if i in decisions:
+            j, why = decisions[i]
+            a["dropped"][i] = True
+            reason[i] = f"{why} of {a['ids'][j].decode()}"
+        else:
+            a["dropped"][i] = False
+            reason[i] = ""
+        if i in is_new or reason[i] != before:
+            changed_status.append(i)
+    a.update(reason=reason, changed_status=changed_status, disc_names=tables["disc"][0],
+             task_names=tables["task"][0], flips=sum(i not in is_new for i in changed_status))
+    return a
+
+
+def load_index(path: Path) -> dict | None:
+    """A build's candidate index (index.npz), with sources pointing at that build's files."""
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["src"] = arrays["dropped"].astype(np.int64)  # 0: examples.jsonl, 1: dropped.jsonl
+    arrays["reason"] = [str(r) for r in arrays["reason"]]
+    arrays["disc_names"] = [str(n) for n in arrays["disc_names"]]
+    arrays["task_names"] = [str(n) for n in arrays["task_names"]]
+    return arrays
+
+
+def delete_examples(session: Session, ids: list[str]) -> None:
+    for i in range(0, len(ids), 500):
+        seqs = list(session.scalars(select(XE.c.seq).where(XE.c.id.in_(ids[i:i + 500]))))
+        session.execute(delete(XD).where(XD.c.example.in_(seqs)))
+        session.execute(delete(XE).where(XE.c.seq.in_(seqs)))

@@ -1,0 +1,100 @@
+"""Quality gate: exact and near-duplicate examples, decided so that incremental == clean.
+
+Each example gets a normalised-text hash and a MinHash signature over word 3-shingles. An example
+is dropped when another example with a smaller id is an exact duplicate, or a near duplicate
+(LSH band collision and estimated Jaccard >= threshold). The rule only looks at an example's
+direct neighbours, so after an edit only the neighbours of what changed need a fresh decision.
+"""
+from __future__ import annotations
+
+import re
+import zlib
+
+import numpy as np
+
+NUM_PERM = 16
+BANDS = 4
+THRESHOLD = 0.8
+_PRIME = np.uint64((1 << 61) - 1)
+_rng = np.random.Generator(np.random.PCG64(20261124))
+# (a * x + b) mod p with 61-bit a, b: the product wraps modulo 2**64 first, which mixes well (as
+# datasketch does); small multipliers would keep the shingles' order and every minimum the same
+_A = _rng.integers(1, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
+_B = _rng.integers(0, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
+_WORD = re.compile(r"\w+")
+
+
+def normalise(text: str) -> str:
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+def signatures(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(exact hash uint64 [n], MinHash uint32 [n, NUM_PERM]) of the texts."""
+    n = len(texts)
+    exact = np.empty(n, dtype=np.uint64)
+    sig = np.empty((n, NUM_PERM), dtype=np.uint32)
+    for i, text in enumerate(texts):
+        norm = normalise(text)
+        exact[i] = zlib.crc32(norm.encode()) << 32 | zlib.adler32(norm.encode())
+        words = norm.split()
+        shingles = {" ".join(words[j:j + 3]) for j in range(max(1, len(words) - 2))}
+        x = np.fromiter((zlib.crc32(s.encode()) for s in shingles), dtype=np.uint64, count=len(shingles))
+        with np.errstate(over="ignore"):
+            sig[i] = ((np.outer(x, _A) + _B) % _PRIME).min(axis=0).astype(np.uint32)
+    return exact, sig
+
+
+def band_keys(sig: np.ndarray) -> list[np.ndarray]:
+    rows = NUM_PERM // BANDS
+    return [_mix(sig[:, b * rows:(b + 1) * rows]) for b in range(BANDS)]
+
+
+def _mix(block: np.ndarray) -> np.ndarray:
+    out = np.zeros(block.shape[0], dtype=np.uint64)
+    for col in range(block.shape[1]):
+        out = out * np.uint64(1_000_003) ^ block[:, col].astype(np.uint64)
+    return out
+
+
+def decide(exact: np.ndarray, sig: np.ndarray, check: np.ndarray,
+           threshold: float = THRESHOLD) -> dict[int, tuple[int, str]]:
+    """For each index in *check*: (index of the smallest-id duplicate, reason) when it must be dropped.
+
+    The arrays are in id order, so a smaller index means a smaller id.
+    """
+    check_set = set(check.tolist())
+    best: dict[int, tuple[int, str]] = {}
+    for kind, keys in [("exact", exact), *(("band", k) for k in band_keys(sig))]:
+        subset = np.nonzero(np.isin(keys, keys[check]))[0] if len(check) < len(keys) else np.arange(len(keys))
+        if len(subset) < 2:
+            continue
+        order = subset[np.argsort(keys[subset], kind="stable")]
+        sorted_keys = keys[order]
+        starts = np.nonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])[0]
+        sizes = np.diff(np.r_[starts, len(order)])
+        for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):
+            members = sorted(order[start:start + size].tolist())
+            for pos, i in enumerate(members[1:], 1):
+                if i not in check_set:
+                    continue
+                for j in members[:pos]:
+                    if i in best and best[i][0] <= j:
+                        break
+                    if kind == "exact":
+                        best[i] = (j, "exact duplicate")
+                        break
+                    similarity = float(np.mean(sig[i] == sig[j]))
+                    if similarity >= threshold:
+                        best[i] = (j, f"near duplicate (estimated Jaccard {similarity:.2f})")
+                        break
+    return best
+
+
+def touching(exact: np.ndarray, sig: np.ndarray, probe_exact: np.ndarray, probe_sig: np.ndarray) -> np.ndarray:
+    """Indices of examples that share an exact hash or an LSH band with any probe (e.g. removed examples)."""
+    if len(probe_exact) == 0 or len(exact) == 0:
+        return np.zeros(0, dtype=np.int64)
+    mask = np.isin(exact, probe_exact)
+    for keys, probe in zip(band_keys(sig), band_keys(probe_sig)):
+        mask |= np.isin(keys, probe)
+    return np.nonzero(mask)[0]

@@ -1,0 +1,75 @@
+"""Unit fingerprints: a hash of each unit's content, with a hash per field so a plan can say what changed.
+
+Unit keys: ``concept:ID`` (label, definition, type, other labels, evidence), ``label:ID`` (just the
+preferred label, for renderers that only name a concept), ``out:ID`` and
+``in:ID`` (the concept's usable edges), ``relation:ID`` (triple, status, confidence, source,
+evidence) and ``chain:ID`` (rule, relations, conclusion). An example depends on the units its
+renderer read; its id hashes their fingerprints, so upstream changes reach it through them.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from syllabus.compile.graph import Graph
+
+UNIT_KINDS = ("concept", "label", "out", "in", "relation", "chain")
+PRIMARY_KINDS = ("concept", "relation", "chain")
+
+
+def digest(text: str, size: int = 16) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=size).hexdigest()
+
+
+def canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def split_key(key: str) -> tuple[str, str]:
+    kind, _, ident = key.partition(":")
+    if kind not in UNIT_KINDS or not ident:
+        raise ValueError(f"not a unit key: {key}")
+    return kind, ident
+
+
+def unit_fields(graph: Graph, key: str) -> tuple[str, dict] | None:
+    """(discipline, fields) of the unit as the graph has it now, or None when it is gone or unusable."""
+    kind, ident = split_key(key)
+    if kind == "concept":
+        c = graph.concept(ident)
+        if c is None:
+            return None
+        return c.discipline, {"label": c.label, "definition": c.definition, "type": c.type,
+                              "labels": list(c.alt_labels), "evidence": [_ev(e) for e in c.evidence]}
+    if kind == "label":
+        c = graph.concept(ident)
+        return None if c is None else (c.discipline, {"label": c.label})
+    if kind in ("out", "in"):
+        c = graph.concept(ident)
+        if c is None:
+            return None
+        edges = graph.out_edges(ident) if kind == "out" else graph.in_edges(ident)
+        return c.discipline, {"edges": [[e.predicate, e.object if kind == "out" else e.subject, e.relation]
+                                        for e in edges]}
+    if kind == "relation":
+        r = graph.relation(ident)
+        if r is None:
+            return None
+        return r.discipline, {"triple": [r.subject, r.predicate, r.object], "status": r.status,
+                              "confidence": r.confidence, "source": r.source,
+                              "evidence": [_ev(e) for e in r.evidence]}
+    h = graph.chain(ident)
+    if h is None:
+        return None
+    return h.discipline, {"rule": h.rule, "relations": list(h.relation_ids),
+                          "conclusion": [h.subject, h.predicate, h.object]}
+
+
+def fingerprint(fields: dict) -> tuple[str, dict[str, str]]:
+    """(fingerprint, field -> hash) of a unit's fields."""
+    hashes = {name: digest(canonical(value), 8) for name, value in fields.items()}
+    return digest(canonical(hashes)), hashes
+
+
+def _ev(e) -> list:
+    return [e.id, e.document, e.chunk, e.start, e.end, e.sentence]

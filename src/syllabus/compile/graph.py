@@ -1,0 +1,259 @@
+"""A read-only view of the graph for compiling: concepts, edges, relations, chains and their evidence.
+
+The same :class:`Graph` serves a full compile (everything loaded in bulk, a few queries) and an
+incremental one (only what is asked for, loaded lazily by key), so both render identical
+examples. Only *usable* facts are visible: active concepts (not external stubs), relations that
+are asserted — or proposed with enough confidence when ``include_proposed`` — between visible
+concepts, and train chains.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from syllabus.store.tables import Chain, Chunk, Concept, Document, Evidence, Label, Relation
+
+C, L, R, E, K, D, H = (t.__table__ for t in (Concept, Label, Relation, Evidence, Chunk, Document, Chain))
+
+EVIDENCE_PER_UNIT = 2
+# concept evidence preference: a definitional sentence says most about a concept
+_EXTRACTOR_RANK = {"syllabus.definition": 0, "syllabus.synonym": 1, "syllabus.relation": 1, "syllabus.term": 2}
+ALT_KINDS = ("alt", "exact", "abbreviation")
+TAXONOMIC = ("is_a", "part_of")
+LOAD_BATCH = 500
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    id: int
+    document: str
+    chunk: str
+    start: int
+    end: int
+    sentence: str
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "document": self.document, "chunk": self.chunk, "span": [self.start, self.end]}
+
+
+@dataclass(frozen=True)
+class ConceptView:
+    id: str
+    discipline: str
+    label: str
+    definition: str | None
+    type: str | None
+    alt_labels: tuple[str, ...]
+    evidence: tuple[EvidenceView, ...]
+
+
+@dataclass(frozen=True)
+class Edge:
+    relation: str
+    subject: str
+    predicate: str
+    object: str
+
+
+@dataclass(frozen=True)
+class RelationView:
+    id: str
+    discipline: str
+    subject: str
+    predicate: str
+    object: str
+    origin: str
+    status: str
+    confidence: float
+    source: str | None
+    evidence: tuple[EvidenceView, ...]
+
+
+@dataclass(frozen=True)
+class ChainView:
+    id: str
+    discipline: str
+    rule: str
+    relation_ids: tuple[str, ...]
+    subject: str
+    predicate: str
+    object: str
+
+
+@dataclass(frozen=True)
+class Usability:
+    include_proposed: bool = True
+    min_confidence: float = 0.5
+
+    def relation_condition(self):
+        ok = R.c.status == "asserted"
+        if self.include_proposed:
+            ok = or_(ok, and_(R.c.status == "proposed", R.c.confidence >= self.min_confidence))
+        return ok
+
+
+_CONCEPT_OK = and_(C.c.status == "active", C.c.origin != "external", C.c.pref_label.is_not(None))
+
+
+class Graph:
+    """Usable graph facts by id; loads lazily unless :meth:`preload` was called for a discipline."""
+
+    def __init__(self, session: Session, usability: Usability = Usability()) -> None:
+        self.session = session
+        self.usability = usability
+        self._concepts: dict[str, ConceptView | None] = {}
+        self._relations: dict[str, RelationView | None] = {}
+        self._chains: dict[str, ChainView | None] = {}
+        self._out: dict[str, tuple[Edge, ...]] = {}
+        self._in: dict[str, tuple[Edge, ...]] = {}
+        self._complete: set[str] = set()  # disciplines loaded in full
+
+    # -- bulk loading -------------------------------------------------------------------------
+    def preload(self, discipline: str) -> None:
+        """Load a whole discipline in a handful of queries (for full compiles)."""
+        if discipline in self._complete:
+            return
+        concept_rows = self.session.execute(
+            select(C.c.id, C.c.discipline, C.c.pref_label, C.c.definition, C.c.type)
+            .where(C.c.discipline == discipline, _CONCEPT_OK)).all()
+        ids = {r.id for r in concept_rows}
+        alts = _alt_labels(self.session, C.c.discipline == discipline, ids)
+        cev = _evidence(self.session, E.c.concept_id, C.c.discipline == discipline, concept=True)
+        for r in concept_rows:
+            self._concepts[r.id] = _concept(r, alts.get(r.id, ()), cev.get(r.id, ()))
+        rel_rows = self.session.execute(select(R).where(R.c.discipline == discipline,
+                                                         self.usability.relation_condition())).all()
+        rel_rows = [r for r in rel_rows if r.subject_id in ids and r.object_id in ids]
+        rev = _evidence(self.session, E.c.relation_id, R.c.discipline == discipline, concept=False)
+        out: dict[str, list[Edge]] = defaultdict(list)
+        into: dict[str, list[Edge]] = defaultdict(list)
+        for r in rel_rows:
+            self._relations[r.id] = _relation(r, rev.get(r.id, ()))
+            edge = Edge(r.id, r.subject_id, r.predicate, r.object_id)
+            out[r.subject_id].append(edge)
+            into[r.object_id].append(edge)
+        for cid in ids:
+            self._out[cid] = _sorted_edges(out.get(cid, ()))
+            self._in[cid] = _sorted_edges(into.get(cid, ()))
+        usable = set(self._relations)
+        for r in self.session.execute(select(H).where(H.c.discipline == discipline, H.c.split == "train")).all():
+            view = _chain(r)
+            self._chains[r.id] = view if set(view.relation_ids) <= usable else None
+        self._complete.add(discipline)
+
+    # -- lookups ------------------------------------------------------------------------------
+    def concept(self, cid: str) -> ConceptView | None:
+        if cid not in self._concepts:
+            self._load_concepts([cid])
+        return self._concepts[cid]
+
+    def relation(self, rid: str) -> RelationView | None:
+        if rid not in self._relations:
+            row = self.session.execute(select(R).where(R.c.id == rid, self.usability.relation_condition())).first()
+            view = None
+            if row is not None and self.concept(row.subject_id) and self.concept(row.object_id):
+                ev = _evidence(self.session, E.c.relation_id, E.c.relation_id == rid, concept=False)
+                view = _relation(row, ev.get(rid, ()))
+            self._relations[rid] = view
+        return self._relations[rid]
+
+    def chain(self, hid: str) -> ChainView | None:
+        if hid not in self._chains:
+            row = self.session.execute(select(H).where(H.c.id == hid, H.c.split == "train")).first()
+            view = _chain(row) if row is not None else None
+            if view is not None and not all(self.relation(r) for r in view.relation_ids):
+                view = None
+            self._chains[hid] = view
+        return self._chains[hid]
+
+    def out_edges(self, cid: str) -> tuple[Edge, ...]:
+        if cid not in self._out:
+            self._out[cid] = self._edges(R.c.subject_id == cid, lambda e: e.object)
+        return self._out[cid]
+
+    def in_edges(self, cid: str) -> tuple[Edge, ...]:
+        if cid not in self._in:
+            self._in[cid] = self._edges(R.c.object_id == cid, lambda e: e.subject)
+        return self._in[cid]
+
+    def unit_keys(self, discipline: str) -> list[str]:
+        """Every unit key of a preloaded discipline, sorted."""
+        self.preload(discipline)
+        keys = []
+        for cid, view in self._concepts.items():
+            if view is not None and view.discipline == discipline:
+                keys += [f"concept:{cid}", f"label:{cid}", f"out:{cid}", f"in:{cid}"]
+        keys += [f"relation:{rid}" for rid, v in self._relations.items() if v is not None and v.discipline == discipline]
+        keys += [f"chain:{hid}" for hid, v in self._chains.items() if v is not None and v.discipline == discipline]
+        return sorted(keys)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _edges(self, condition, other) -> tuple[Edge, ...]:
+        rows = self.session.execute(select(R.c.id, R.c.subject_id, R.c.predicate, R.c.object_id)
+                                    .where(condition, self.usability.relation_condition())).all()
+        edges = [Edge(*r) for r in rows]
+        return _sorted_edges(e for e in edges if self.concept(e.subject) and self.concept(e.object))
+
+    def _load_concepts(self, ids: list[str]) -> None:
+        rows = self.session.execute(select(C.c.id, C.c.discipline, C.c.pref_label, C.c.definition, C.c.type)
+                                    .where(C.c.id.in_(ids), _CONCEPT_OK)).all()
+        found = {r.id for r in rows}
+        alts = _alt_labels(self.session, C.c.id.in_(ids), found)
+        ev = _evidence(self.session, E.c.concept_id, E.c.concept_id.in_(ids), concept=True)
+        for cid in ids:
+            self._concepts[cid] = None
+        for r in rows:
+            self._concepts[r.id] = _concept(r, alts.get(r.id, ()), ev.get(r.id, ()))
+
+
+def _sorted_edges(edges) -> tuple[Edge, ...]:
+    return tuple(sorted(edges, key=lambda e: (e.predicate, e.subject, e.object, e.relation)))
+
+
+def _concept(r, alts, evidence) -> ConceptView:
+    return ConceptView(r.id, r.discipline, r.pref_label, (r.definition or "").strip() or None, r.type,
+                       tuple(alts), tuple(evidence))
+
+
+def _relation(r, evidence) -> RelationView:
+    return RelationView(r.id, r.discipline, r.subject_id, r.predicate, r.object_id, r.origin, r.status,
+                        round(float(r.confidence), 4), r.source, tuple(evidence))
+
+
+def _chain(r) -> ChainView:
+    import json
+
+    return ChainView(r.id, r.discipline, r.rule, tuple(json.loads(r.relation_ids)), r.subject_id, r.predicate,
+                     r.object_id)
+
+
+def _alt_labels(session: Session, condition, ids: set[str]) -> dict[str, tuple[str, ...]]:
+    rows = session.execute(select(L.c.concept_id, L.c.text, C.c.pref_label).join(C, C.c.id == L.c.concept_id)
+                           .where(condition, L.c.kind.in_(ALT_KINDS))).all()
+    out: dict[str, set[str]] = defaultdict(set)
+    for cid, text, pref in rows:
+        text = text.strip()
+        if cid in ids and text and text.casefold() != (pref or "").casefold():
+            out[cid].add(text)
+    return {cid: tuple(sorted(texts)) for cid, texts in out.items()}
+
+
+def _evidence(session: Session, target, condition, *, concept: bool) -> dict[str, tuple[EvidenceView, ...]]:
+    """The best few evidence rows per target: definitional first, then by score, then source order."""
+    q = (select(target.label("target"), E.c.id, E.c.extractor, E.c.score, E.c.char_start, E.c.char_end, E.c.sentence,
+                K.c.id.label("chunk"), K.c.ordinal, D.c.path)
+         .join(K, K.c.id == E.c.chunk_id).join(D, D.c.id == K.c.document_id).where(target.is_not(None)))
+    owner = C if concept else R
+    q = q.join(owner, owner.c.id == target).where(condition)
+    best: dict[str, list] = defaultdict(list)
+    for r in session.execute(q):
+        best[r.target].append(r)
+    out = {}
+    for key, rows in best.items():
+        rows.sort(key=lambda r: (_EXTRACTOR_RANK.get(r.extractor, 3), -r.score, r.path, r.ordinal, r.char_start, r.id))
+        out[key] = tuple(EvidenceView(r.id, r.path, r.chunk, r.char_start, r.char_end, r.sentence)
+                         for r in rows[:EVIDENCE_PER_UNIT])
+    return out

@@ -1,0 +1,272 @@
+"""Writing a build: staging folder, store rows, publish by rename, recovery, and the compile lock.
+
+Order of a build: (1) every file is written into ``build/.tmp-<id>/`` and synced; (2) the store
+rows commit in one transaction; (3) the folder is renamed to ``build/<id>`` and ``build/latest``
+is swapped atomically. A crash before (2) leaves an orphan staging folder that the next compile
+deletes; a crash between (2) and (3) leaves a complete staging folder the store knows, which the
+next compile publishes. ``latest`` and the previous build are never touched before (3).
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_examples
+from syllabus.compile.fingerprint import canonical, digest
+from syllabus.errors import SyllabusError
+
+EXAMPLES, DROPPED, INDEX, MANIFEST = "examples.jsonl", "dropped.jsonl", "index.npz", "manifest.json"
+
+
+@dataclass
+class Staged:
+    build_id: str
+    seq: int
+    staging: Path
+    final: Path
+    manifest: dict
+
+
+@contextmanager
+def compile_lock(root: Path, wait: float = 0.0):
+    """An exclusive lock on the build folder; E063 when another compile holds it past *wait* seconds."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / ".lock"
+    fh = open(path, "a+")
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                fh.seek(0)
+                holder = fh.read().strip() or "unknown"
+                fh.close()
+                raise SyllabusError("E063", path=str(path), pid=holder) from None
+            time.sleep(0.1)
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    try:
+        yield
+    finally:
+        fh.close()
+
+
+def recover(session: Session, root: Path) -> list[str]:
+    """Finish or discard staging folders left by an interrupted compile; returns what was done."""
+    done = []
+    known = set(session.scalars(select(XB.c.id)))
+    if root.is_dir():
+        for tmp in sorted(root.glob(".tmp-*")):
+            build_id = tmp.name[len(".tmp-"):]
+            if build_id in known and (tmp / MANIFEST).is_file():
+                os.replace(tmp, root / build_id)
+                done.append(f"published {build_id} left staged by an interrupted compile")
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
+                done.append(f"removed {tmp.name} left by an interrupted compile")
+    last = session.scalar(select(XB.c.id).order_by(XB.c.seq.desc()).limit(1))
+    if last and (root / last).is_dir():
+        _point_latest(root, last)
+    return done
+
+
+def build_folder(root: Path, build_id: str | None) -> Path:
+    """The folder of a build id, or of ``latest``; E070 when there is none."""
+    name = build_id or "latest"
+    path = root / name
+    if not (path / MANIFEST).is_file():
+        raise SyllabusError("E070", build=name, where=f" in {root}")
+    return path.resolve()
+
+
+def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
+    """Write the build's files into a staging folder (nothing visible changes yet)."""
+    arrays = compiled.dedup_arrays
+    kept = ~arrays["dropped"]
+    manifest = _manifest(compiled, arrays, kept)
+    seq = (compiled.parent["seq"] + 1) if compiled.parent else 1
+    build_id = f"{seq:04d}-{digest(canonical(manifest), 4)}"
+    manifest = {"build": build_id, **manifest}
+    staging = root / f".tmp-{build_id}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        sources = [parent_dir / EXAMPLES if parent_dir else None, parent_dir / DROPPED if parent_dir else None]
+        new_lines = b"".join(c.line for c in compiled.new)
+        offsets = np.zeros(len(arrays["ids"]), dtype=np.int64)
+        for name, mask in ((EXAMPLES, kept), (DROPPED, ~kept)):
+            offsets[mask] = _assemble(staging / name, np.nonzero(mask)[0], arrays, sources, new_lines)
+        np.savez(staging / INDEX, ids=arrays["ids"], exact=arrays["exact"], sig=arrays["sig"],
+                 dropped=arrays["dropped"], off=offsets, len=arrays["len"], disc=arrays["disc"], task=arrays["task"],
+                 disc_names=np.array(arrays["disc_names"], dtype=str), task_names=np.array(arrays["task_names"], dtype=str),
+                 reason=np.array(arrays["reason"], dtype=str))
+        _write_json(staging / MANIFEST, manifest)
+        fd = os.open(staging, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise SyllabusError("E074", file=str(staging), detail=exc.strerror or str(exc)) from exc
+    return Staged(build_id, seq, staging, root / build_id, manifest)
+
+
+def record(session: Session, compiled: Compiled, staged: Staged, root: Path) -> None:
+    """The store side of a build: examples, dependencies, stale marks, fingerprints, journal, build row."""
+    delete_examples(session, compiled.removed_ids)
+    arrays = compiled.dedup_arrays
+    reason_of = {arrays["ids"][i].decode(): arrays["reason"][i] or None for i in arrays["changed_status"]}
+    next_seq = (session.scalar(select(func.max(XE.c.seq))) or 0) + 1
+    rows, deps = [], []
+    for offset, c in enumerate(compiled.new):
+        seq = next_seq + offset
+        rows.append({"seq": seq, "id": c.id, "unit": c.unit, "discipline": c.discipline, "renderer": c.renderer,
+                     "task": c.task, "template": c.template, "template_sha": c.template_sha,
+                     "deps": canonical(c.deps), "dropped": reason_of.pop(c.id, None), "stale": 0,
+                     "build": staged.build_id})
+        deps += [{"unit": k, "example": seq} for k in c.deps]
+    for i in range(0, len(rows), 20_000):
+        session.execute(insert(XE), rows[i:i + 20_000])
+    deps.sort(key=lambda d: (d["unit"], d["example"]))
+    for i in range(0, len(deps), 50_000):
+        session.execute(insert(XD), deps[i:i + 50_000])
+    for eid, reason in reason_of.items():
+        session.execute(update(XE).where(XE.c.id == eid).values(dropped=reason))
+    changed = sorted(compiled.stale_units)
+    for i in range(0, len(changed), 500):
+        session.execute(update(XE).where(XE.c.seq.in_(select(XD.c.example).where(XD.c.unit.in_(changed[i:i + 500]))))
+                        .values(stale=1))
+    redone = sorted(compiled.redone_jobs)
+    for i in range(0, len(redone), 500):
+        session.execute(update(XE).where(XE.c.unit.in_(redone[i:i + 500]), XE.c.stale == 1).values(stale=0))
+    save_state(session, compiled)
+    session.execute(insert(XB).values(id=staged.build_id, seq=staged.seq, parent=staged.manifest["parent"],
+                                      created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                      path=str(staged.final), selector=compiled.selector,
+                                      counts=canonical(staged.manifest["changes"])))
+
+
+def save_state(session: Session, compiled: Compiled) -> None:
+    """Refreshed fingerprints and the consumed journal (pending unselected jobs stay in it)."""
+    updates = compiled.unit_updates
+    gone = [k for k, v in updates.items() if v is None]
+    present = sorted(k for k, v in updates.items() if v is not None)
+    for i in range(0, len(gone), 500):
+        session.execute(delete(XU).where(XU.c.key.in_(gone[i:i + 500])))
+    for i in range(0, len(present), 500):
+        session.execute(delete(XU).where(XU.c.key.in_(present[i:i + 500])))
+    rows = [{"key": k, "discipline": updates[k][0], "fp": updates[k][1], "fields": canonical(updates[k][2])}
+            for k in present]
+    for i in range(0, len(rows), 20_000):
+        session.execute(insert(XU), rows[i:i + 20_000])
+    session.execute(delete(XJ).where(XJ.c.seq <= compiled.journal_max))
+    pending = sorted(compiled.pending_jobs)
+    if pending:
+        session.execute(insert(XJ), [{"unit": k} for k in pending])
+
+
+def publish(staged: Staged, root: Path) -> Path:
+    """Rename the staged folder into place and move ``latest`` to it."""
+    os.replace(staged.staging, staged.final)
+    _point_latest(root, staged.build_id)
+    return staged.final
+
+
+def _point_latest(root: Path, build_id: str) -> None:
+    link = root / "latest"
+    if link.is_symlink() and os.readlink(link) == build_id:
+        return
+    tmp = root / f".latest-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(build_id, tmp)
+    os.replace(tmp, link)
+
+
+def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | None], new_lines: bytes) -> np.ndarray:
+    """Write the lines at *order* (id order) from their sources; returns each line's new offset."""
+    src, off, length = arrays["src"][order], arrays["off"][order], arrays["len"][order]
+    out_offsets = np.cumsum(np.r_[0, length[:-1]]).astype(np.int64) if len(order) else np.zeros(0, np.int64)
+    handles = {}
+    try:
+        with open(path, "wb") as out:
+            if len(order):
+                brk = np.r_[True, (src[1:] != src[:-1]) | (off[1:] != off[:-1] + length[:-1])]
+                starts = np.nonzero(brk)[0]
+                ends = np.r_[starts[1:], len(order)]
+                ends_bytes = np.cumsum(length)
+                for s, e in zip(starts.tolist(), ends.tolist()):
+                    total = int(ends_bytes[e - 1] - (ends_bytes[s - 1] if s else 0))
+                    kind, start = int(src[s]), int(off[s])
+                    if kind == 2:
+                        out.write(new_lines[start:start + total])
+                        continue
+                    if kind not in handles:
+                        handles[kind] = open(sources[kind], "rb")
+                    _copy(handles[kind], out, start, total)
+            out.flush()
+            os.fsync(out.fileno())
+    finally:
+        for fh in handles.values():
+            fh.close()
+    return out_offsets
+
+
+def _copy(src, dst, offset: int, count: int) -> None:
+    dst.flush()
+    while count > 0:
+        try:
+            n = os.copy_file_range(src.fileno(), dst.fileno(), count, offset)
+        except OSError:
+            n = 0
+        if n <= 0:  # not supported here: copy through user space
+            src.seek(offset)
+            data = src.read(count)
+            dst.write(data)
+            dst.flush()
+            return
+        offset += n
+        count -= n
+    dst.seek(0, os.SEEK_END)
+
+
+def _manifest(compiled: Compiled, arrays: dict, kept: np.ndarray) -> dict:
+    discs, tasks = arrays["disc_names"], arrays["task_names"]
+    by_discipline = np.bincount(arrays["disc"][kept], minlength=len(discs)).tolist()
+    by_task = np.bincount(arrays["task"][kept], minlength=len(tasks)).tolist()
+    removals = [{"id": arrays["ids"][i].decode(), "discipline": discs[arrays["disc"][i]], "task": tasks[arrays["task"][i]],
+                 "reason": arrays["reason"][i]} for i in np.nonzero(~kept)[0].tolist()]
+    return {
+        "schema_version": compiled.settings["schema_version"],
+        "parent": compiled.parent["id"] if compiled.parent else None,
+        "config_hash": digest(canonical(compiled.settings)),
+        "settings": compiled.settings,
+        "selector": compiled.selector,
+        "input_fingerprints": compiled.fingerprint_sums,
+        "changes": {k: compiled.counts[k] for k in ("new", "changed", "unchanged", "removed", "rendered")},
+        "counts": {"examples": int(kept.sum()), "dropped": int((~kept).sum()),
+                   "by_discipline": {d: n for d, n in zip(discs, by_discipline) if n},
+                   "by_task": {t: n for t, n in zip(tasks, by_task) if n}},
+        "quality": {"removed": removals},
+    }
+
+
+def _write_json(path: Path, data: dict) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())

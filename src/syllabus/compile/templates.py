@@ -1,0 +1,147 @@
+"""Jinja2 templates for renderers: built-in phrasings, workspace overrides, a sandbox, coded errors.
+
+A task ``concept.definition`` has its phrasings in ``concept/definition/*.j2``; each file has a
+``user`` and an ``assistant`` block. ``system.j2`` is the system message. A workspace's
+``templates/`` folder overrides a built-in file of the same name or adds phrasings.
+"""
+from __future__ import annotations
+
+import re
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from syllabus.compile.fingerprint import digest
+from syllabus.errors import SyllabusError
+
+BUILTIN = Path(__file__).parent / "templates"
+_LEADING = re.compile(r"^(?:(?:a|an|the)\s+)?(?P<label>.+?)\s+(?:is|are|refers to|means)\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TemplateRef:
+    name: str
+    sha: str
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _first_lower(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def join_and(items) -> str:
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def definiens(concept) -> str:
+    """The definition without its definiendum, with the term itself masked (for 'which term is...')."""
+    text = concept.definition or ""
+    m = _LEADING.match(text)
+    if m and m.group("label").casefold() in {concept.label.casefold(), *(a.casefold() for a in concept.alt_labels)}:
+        text = text[m.end():]
+    for name in sorted((concept.label, *concept.alt_labels), key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(name)}\b", "this term", text, flags=re.IGNORECASE)
+    text = _first_upper(text.strip())
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def define(concept) -> str:
+    """A sentence defining the concept: the definition as written when it names the concept, else 'X is ...'."""
+    text = (concept.definition or "").strip()
+    if not text.endswith((".", "?", "!")):
+        text += "."
+    m = _LEADING.match(text)
+    if m and concept.label.casefold() in m.group("label").casefold():
+        return _first_upper(text)
+    return f"{_first_upper(concept.label)} is {_first_lower(text)}"
+
+
+class Templates:
+    """The template set of a workspace: built-ins plus ``templates/`` overrides."""
+
+    def __init__(self, workspace_dir: Path | None = None) -> None:
+        self.dirs = [d for d in (workspace_dir, BUILTIN) if d is not None and d.is_dir()]
+        self.env = ImmutableSandboxedEnvironment(
+            loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]), undefined=jinja2.StrictUndefined,
+            autoescape=False, trim_blocks=False, keep_trailing_newline=False)
+        self.env.filters.update(join_and=join_and, define=define, definiens=definiens,
+                                capitalize_first=_first_upper, lower_first=_first_lower)
+        self._variants: dict[str, list[TemplateRef]] = {}
+        self._compiled: dict[str, jinja2.Template] = {}
+        self._sha: dict[str, str] = {}
+
+    def variants(self, task: str) -> list[TemplateRef]:
+        """The phrasings of a task (``concept.definition``), sorted by name."""
+        if task not in self._variants:
+            folder = task.replace(".", "/")
+            names = sorted({f"{folder}/{p.name}" for d in self.dirs for p in (d / folder).glob("*.j2")})
+            self._variants[task] = [TemplateRef(n, self.sha(n)) for n in names]
+        return self._variants[task]
+
+    def sha(self, name: str) -> str:
+        if name not in self._sha:
+            source, _, _ = self.env.loader.get_source(self.env, name)
+            self._sha[name] = digest(source, 8)
+        return self._sha[name]
+
+    def render(self, name: str, context: dict, blocks: tuple[str, ...] = ("user", "assistant")) -> dict[str, str]:
+        """The named blocks rendered with *context*; errors become E060 naming the template and line."""
+        template = self._template(name)
+        try:
+            ctx = template.new_context(context)
+            out = {}
+            for block in blocks:
+                fn = template.blocks.get(block)
+                if fn is None:
+                    raise SyllabusError("E060", template=name, where="", detail=f"no `{block}` block")
+                out[block] = _tidy("".join(fn(ctx)))
+            return out
+        except SyllabusError:
+            raise
+        except Exception as exc:  # undefined variables, sandbox violations, filter errors
+            raise SyllabusError("E060", template=self._path(name), where=_line(exc, name),
+                                detail=f"{type(exc).__name__}: {exc}") from exc
+
+    def render_text(self, name: str, context: dict) -> str:
+        template = self._template(name)
+        try:
+            return _tidy(template.render(context))
+        except Exception as exc:
+            raise SyllabusError("E060", template=self._path(name), where=_line(exc, name),
+                                detail=f"{type(exc).__name__}: {exc}") from exc
+
+    def _template(self, name: str) -> jinja2.Template:
+        if name not in self._compiled:
+            try:
+                self._compiled[name] = self.env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise SyllabusError("E060", template=self._path(name), where=f":{exc.lineno}",
+                                    detail=f"syntax error: {exc.message}") from exc
+            except jinja2.TemplateNotFound as exc:
+                raise SyllabusError("E060", template=name, where="", detail="no such template") from exc
+        return self._compiled[name]
+
+    def _path(self, name: str) -> str:
+        for d in self.dirs:
+            if (d / name).is_file():
+                return str(d / name)
+        return name
+
+
+def _line(exc: BaseException, name: str) -> str:
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.replace("\\", "/").endswith(name):
+            return f":{frame.lineno}"
+    return ""
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return "\n".join(lines)
