@@ -43,9 +43,11 @@ def _is_symbolic(text: str) -> bool:
 def lemma_key(token) -> str:
     """Lower-case lemma; plurals the small tagger mistook (capitalised "Ribosomes" as a proper
     noun or adverb) are singularised by rule."""
-    lemma = token.lemma_.lower()
-    word = token.lower_
-    if lemma != word or token.pos_ in ("VERB", "AUX") or token.is_stop:
+    return _lemma_key(token.lemma_.lower(), token.lower_, token.pos_ in ("VERB", "AUX"), token.is_stop)
+
+
+def _lemma_key(lemma: str, word: str, verbal: bool, stop: bool) -> str:
+    if lemma != word or verbal or stop:
         return lemma
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
@@ -54,10 +56,37 @@ def lemma_key(token) -> str:
     return word
 
 
+# per vocabulary: (lemma, lower, pos, is_stop) -> hash of the lemma key (its string is in that vocabulary)
+_NORM_MEMOS: dict[int, tuple[object, dict[tuple[int, int, int, int], int]]] = {}
+
+
 def set_lemma_norms(doc):
-    """Store :func:`lemma_key` in each token's NORM so a PhraseMatcher can match on it."""
-    for token in doc:
-        token.norm_ = lemma_key(token)
+    """Store :func:`lemma_key` in each token's NORM so a PhraseMatcher can match on it.
+
+    The key depends only on (lemma, lower form, part of speech, stop word), so it is computed
+    once per distinct combination (memoised across docs) and written back as one array."""
+    import numpy as np
+    from spacy.attrs import IS_STOP, LEMMA, LOWER, NORM, POS
+    from spacy.symbols import AUX, VERB
+
+    if not len(doc):
+        return doc
+    strings = doc.vocab.strings
+    entry = _NORM_MEMOS.get(id(doc.vocab))
+    if entry is None or entry[0] is not doc.vocab or len(entry[1]) > 1_000_000:
+        if len(_NORM_MEMOS) >= 8:
+            _NORM_MEMOS.clear()
+        entry = _NORM_MEMOS[id(doc.vocab)] = (doc.vocab, {})
+    memo = entry[1]
+    norms = []
+    for row in map(tuple, doc.to_array([LEMMA, LOWER, POS, IS_STOP]).tolist()):
+        value = memo.get(row)
+        if value is None:
+            lemma, lower, pos, stop = row
+            value = memo[row] = strings.add(
+                _lemma_key(strings[lemma].lower(), strings[lower], pos in (VERB, AUX), bool(stop)))
+        norms.append(value)
+    doc.from_array([NORM], np.array(norms, dtype=np.uint64).reshape(-1, 1))
     return doc
 
 

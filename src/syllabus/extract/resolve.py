@@ -139,6 +139,8 @@ def _merge_acronyms(chosen, labels, ontology) -> None:
 
 
 def _merge_similar(session, cfg, chosen, ontology, labels) -> None:
+    import numpy as np
+
     from syllabus.extract.embeddings import embed
 
     cands = sorted(chosen.values(), key=lambda c: (-c.score, c.norm))
@@ -149,17 +151,21 @@ def _merge_similar(session, cfg, chosen, ontology, labels) -> None:
     vectors = embed(session, cfg.embedding_model, [c.label for c in cands] + onto_texts)
     cand_vecs, onto_vecs = vectors[:len(cands)], vectors[len(cands):]
     absorbed: set[str] = set()
+    threshold = cfg.similarity_threshold
+    # all candidate pairs at once, to skip the pairs far below the threshold; a pair near or above it
+    # is decided by the same single dot product as before, so rounding can never change a decision
+    near = (cand_vecs @ cand_vecs.T) >= threshold - 1e-3 if len(cands) else None
     for i, c in enumerate(cands):
         if onto_texts:
             sims = onto_vecs @ cand_vecs[i]
             j = int(sims.argmax())
-            if sims[j] >= cfg.similarity_threshold:
+            if sims[j] >= threshold:
                 labels.setdefault(owner[onto_texts[j]], set()).add(("exact", c.label))
                 absorbed.add(c.norm)
                 continue
-        for k in range(i):  # a stronger candidate absorbs a near-identical weaker one
+        for k in np.flatnonzero(near[i, :i]).tolist():  # a stronger candidate absorbs a near-identical weaker one
             stronger = cands[k]
-            if stronger.norm not in absorbed and float(cand_vecs[k] @ cand_vecs[i]) >= cfg.similarity_threshold:
+            if stronger.norm not in absorbed and float(cand_vecs[k] @ cand_vecs[i]) >= threshold:
                 stronger.merged.append(c.label)
                 stronger.norms += c.norms
                 absorbed.add(c.norm)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -175,22 +176,29 @@ def _match(session: Session, nlp, mid: str, discipline: str, report: ExtractRepo
         session.execute(delete(E).where(E.c.chunk_id.in_(batch), E.c.extractor.in_(EVIDENCE_EXTRACTORS)))
         session.execute(delete(X).where(X.c.chunk_id.in_(batch), X.c.extractor == MATCH))
         evidence, new_relations = [], []
-        for chunk_id, data in session.execute(select(P.c.chunk_id, P.c.data).where(P.c.chunk_id.in_(batch))
-                                              .order_by(P.c.chunk_id)):
-            doc = from_bytes(data, nlp.vocab)
+        for chunk_id, data, text in session.execute(select(P.c.chunk_id, P.c.data, K.c.text)
+                                                    .join(K, K.c.id == P.c.chunk_id)
+                                                    .where(P.c.chunk_id.in_(batch)).order_by(P.c.chunk_id)):
+            doc = from_bytes(data, nlp.vocab)  # its text is the chunk's text, which spaCy keeps verbatim
             mentions = index.find(doc)
             report.mentions += len(mentions)
-            for m in mentions:
-                sent = doc[m.start].sent
-                for cid in m.concept_ids:
-                    evidence.append(_ev(chunk_id, "syllabus.mention", extractor.version, m.start_char, m.end_char,
-                                        sent.text, m.score / len(m.concept_ids), concept_id=cid))
+            if mentions:
+                sentences = _sentences(doc)
+                starts = [s[0] for s in sentences]
+                version = extractor.version
+                for m in mentions:
+                    _, s_start, s_end = sentences[bisect_right(starts, m.start) - 1]
+                    sentence = text[s_start:s_end]
+                    score = m.score / len(m.concept_ids)
+                    for cid in m.concept_ids:
+                        evidence.append(_ev(chunk_id, "syllabus.mention", version, m.start_char, m.end_char,
+                                            sentence, score, concept_id=cid))
             for f in extractor(doc, mentions):
-                sentence = doc.text[f.sentence[0]:f.sentence[1]].strip()
+                sentence = text[f.sentence[0]:f.sentence[1]].strip()
                 if f.kind != "relation":
                     for cid in f.subject:
                         evidence.append(_ev(chunk_id, f"syllabus.{f.kind}", extractor.version,
-                                            *_label_span(doc, f), sentence, f.confidence, concept_id=cid))
+                                            *_label_span(text, f), sentence, f.confidence, concept_id=cid))
                     continue
                 for s in f.subject:
                     for o in f.object:
@@ -217,10 +225,15 @@ def _match(session: Session, nlp, mid: str, discipline: str, report: ExtractRepo
             progress(discipline, 0, len(batch))
 
 
-def _label_span(doc, f) -> tuple[int, int]:
+def _sentences(doc) -> list[tuple[int, int, int]]:
+    """(first token, start char, end char) of each sentence, in order (what ``token.sent`` finds)."""
+    return [(sent.start, sent.start_char, sent.end_char) for sent in doc.sents]
+
+
+def _label_span(text: str, f) -> tuple[int, int]:
     """Synonym and abbreviation evidence spans cover the label text itself."""
     if f.kind in ("synonym", "abbreviation") and f.text:
-        start = doc.text.find(f.text, f.start_char)
+        start = text.find(f.text, f.start_char)
         if start >= 0:
             return start, start + len(f.text)
     return f.start_char, f.end_char
