@@ -83,3 +83,42 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data not present at {SHARED_DATA} (../shared/data is outside the repository)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sample_graph(tmp_path_factory):
+    """The sample workspace after import, ingest, extract and chains (built once; copy it to change it)."""
+    from syllabus.config import load_workspace
+    from syllabus.corpus.ingest import ingest
+    from syllabus.extract.chains import sync_chains
+    from syllabus.extract.run import extract
+    from syllabus.ontology.sync import declared_files, import_file
+    from syllabus.store import open_store
+
+    root = tmp_path_factory.mktemp("sample-graph") / "ws"
+    root.mkdir()
+    for sub in ("ontologies", "corpora"):
+        shutil.copytree(REPO / sub, root / sub)
+    shutil.copy(REPO / "syllabus.toml", root / "syllabus.toml")
+    ws = load_workspace(root)
+    st = open_store(ws.store_url)
+    try:
+        with st.transaction() as s:
+            for name in ws.discipline_names():
+                for f in declared_files(ws, name):
+                    import_file(s, ws, name, f)
+                ingest(s, ws, name, None, False)
+            extract(s, ws, ws.discipline_names(), 1)
+            for name in ws.discipline_names():
+                sync_chains(s, name, ws.config.chains)
+    finally:
+        st.close()
+    return root
+
+
+@pytest.fixture
+def sample_ws(sample_graph, tmp_path):
+    """A private copy of the extracted sample workspace."""
+    root = tmp_path / "sample"
+    shutil.copytree(sample_graph, root, symlinks=True)
+    return root

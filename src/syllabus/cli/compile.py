@@ -27,7 +27,17 @@ def compile_cmd(
 ) -> None:
     """Render the graph into training examples: build/<id>/ with examples.jsonl and manifest.json."""
     from syllabus.compile.build import compile_graph, latest_build, load_index
-    from syllabus.compile.output import INDEX, MANIFEST, compile_lock, publish, record, recover, save_state, stage
+    from syllabus.compile.output import (
+        INDEX,
+        MANIFEST,
+        compile_lock,
+        failpoint,
+        publish,
+        record,
+        recover,
+        save_state,
+        stage,
+    )
     from syllabus.compile.selector import parse_selector
 
     ws = workspace()
@@ -56,8 +66,10 @@ def compile_cmd(
                     save_state(session, compiled)
                 else:
                     staged = stage(compiled, root, parent_dir)
+                    failpoint("staged")
                     record(session, compiled, staged, root)
             if staged is not None:
+                failpoint("committed")
                 publish(staged, root)
         finally:
             st.close()

@@ -84,3 +84,7 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-reada
 def run() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    run()

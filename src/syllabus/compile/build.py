@@ -221,9 +221,9 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
                 tpl = variants[Choice(cfg.seed, job).index(len(variants), "template:" + task.name)]
                 eid = "ex-" + digest("|".join((renderer.ref, tpl.sha, settings["system_template"], str(cfg.seed),
                                                task.name, job, canonical(deps))))
-                planned[(renderer.ref, task.name)] = (eid, renderer, tpl, deps, task)
+                planned[(renderer.name, task.name)] = (eid, renderer, tpl, deps, task)
         old = old_rows.get(job, {})
-        old_by_slot = {(r["renderer"], r["task"]): r for r in old.values()}
+        old_by_slot = {(r["renderer"].split("@")[0], r["task"]): r for r in old.values()}
         for slot, (eid, renderer, tpl, deps, task) in sorted(planned.items()):
             previous = old_by_slot.get(slot)
             if previous is not None and previous["id"] == eid:

@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,12 @@ class Staged:
     staging: Path
     final: Path
     manifest: dict
+
+
+def failpoint(name: str) -> None:
+    """Die here, as a crash would, when SYLLABUS_FAILPOINT names this point (used by the kill tests)."""
+    if os.environ.get("SYLLABUS_FAILPOINT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @contextmanager
@@ -212,6 +219,7 @@ def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | 
                 for s, e in zip(starts.tolist(), ends.tolist()):
                     total = int(ends_bytes[e - 1] - (ends_bytes[s - 1] if s else 0))
                     kind, start = int(src[s]), int(off[s])
+                    failpoint("writing")
                     if kind == 2:
                         out.write(new_lines[start:start + total])
                         continue

@@ -1,0 +1,333 @@
+"""`syllabus compile` on the extracted sample workspace: builds, incremental exactness, selection,
+templates, provenance, crash safety and locking."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from syllabus.config import load_workspace
+from syllabus.store import open_store
+from syllabus.store.tables import Chain, Example, Relation
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+
+
+def compile_json(cli, ws, *args):
+    result = cli(ws, "compile", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def examples(ws, build="latest"):
+    path = ws / "build" / build / "examples.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def edit_definition(ws: Path, old: str, new: str) -> None:
+    ttl = ws / "ontologies" / "physics.ttl"
+    text = ttl.read_text(encoding="utf-8")
+    assert old in text
+    ttl.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def clean_compile(ws: Path, cli, where: Path) -> Path:
+    """A copy of the workspace with all compile state cleared, compiled from scratch."""
+    shutil.copytree(ws, where, symlinks=True)
+    shutil.rmtree(where / "build", ignore_errors=True)
+    st = open_store(load_workspace(where).store_url)
+    with st.transaction() as s:
+        for table in ("example_dep", "example", "build", "unit", "graph_change"):
+            s.execute(Example.metadata.tables[table].delete())
+    st.close()
+    compile_json(cli, where)
+    return where
+
+
+def test_first_build_has_examples_manifest_and_latest(sample_ws, cli):
+    report = compile_json(cli, sample_ws)
+    assert report["counts"]["new"] > 1000 and report["counts"]["changed"] == 0
+    latest = sample_ws / "build" / "latest"
+    assert latest.is_symlink() and os.readlink(latest) == report["build"]
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["schema_version"] == 1 and manifest["parent"] is None
+    assert set(manifest["settings"]["renderers"]) == {"concept", "relation", "chain"}
+    assert set(manifest["input_fingerprints"]) == {"physics", "biology"}
+    assert sum(manifest["counts"]["by_discipline"].values()) == manifest["counts"]["examples"]
+    assert len(manifest["quality"]["removed"]) == manifest["counts"]["dropped"]
+    rows = examples(sample_ws)
+    assert len(rows) == manifest["counts"]["examples"]
+    assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)
+    tasks = {r["task"] for r in rows}
+    assert {"concept.definition", "concept.term", "concept.synonyms", "concept.true_false", "concept.choice",
+            "relation.forward", "relation.backward", "relation.how_related", "relation.true_false",
+            "chain.explain"} <= tasks
+    for r in rows:
+        assert [m["role"] for m in r["messages"]] == ["system", "user", "assistant"]
+        assert all(m["content"].strip() for m in r["messages"])
+        primary = r["units"][0].split(":", 1)[1]
+        assert r["split"] == "train" and any(k.endswith(":" + primary) for k in r["provenance"]["dependencies"])
+        for ev in r["provenance"]["evidence"]:  # provenance sits in the metadata, never in the prompt
+            assert ev["document"] not in r["messages"][1]["content"]
+    # bench chains never feed training examples
+    st = open_store(load_workspace(sample_ws).store_url)
+    with st.transaction() as s:
+        bench = {f"chain:{c}" for c in s.scalars(select(Chain.id).where(Chain.split == "bench"))}
+    st.close()
+    assert bench and not bench & {r["units"][0] for r in rows}
+
+
+def test_choice_distractors_are_never_correct(sample_ws, cli):
+    compile_json(cli, sample_ws)
+    st = open_store(load_workspace(sample_ws).store_url)
+    with st.transaction() as s:
+        edges = s.execute(select(Relation.subject_id, Relation.predicate, Relation.object_id)).all()
+    st.close()
+    parents: dict = {}
+    for subj, pred, obj in edges:
+        parents.setdefault((subj, pred), set()).add(obj)
+
+    def under(node, top, pred, seen=()):
+        return any(p == top or (p not in seen and under(p, top, pred, (*seen, p)))
+                   for p in parents.get((node, pred), ()))
+
+    choices = [r for r in examples(sample_ws) if r["task"] == "concept.choice"]
+    assert choices
+    for r in choices:
+        concept = r["units"][0].split(":", 1)[1]
+        pred = "is_a" if "kind of" in r["messages"][1]["content"] else "part_of"
+        options = [u.split(":", 1)[1] for u in r["units"][1:] if u != f"label:{concept}"]
+        assert len(options) == 4
+        correct = [o for o in options if under(o, concept, pred)]
+        assert len(correct) == 1, (r["id"], options)
+        letter = r["messages"][2]["content"].lstrip("(")[0]
+        assert letter in "ABCD"
+
+
+def test_edit_rerenders_exactly_the_dependents_and_matches_a_clean_compile(sample_ws, cli, tmp_path):
+    compile_json(cli, sample_ws)
+    before = {r["id"]: r for r in examples(sample_ws)}
+    dropped_before = {json.loads(x)["id"] for x in (sample_ws / "build/latest/dropped.jsonl").read_text().splitlines()}
+    edit_definition(sample_ws, "The rate at which the velocity of a body changes with time",
+                    "How quickly the velocity of a body changes over time")
+    assert cli(sample_ws, "ontology", "import").exit_code == 0
+    plan = compile_json(cli, sample_ws, "--plan")
+    # exactly the examples that read the concept's content are re-rendered
+    dependents = {eid for eid, r in before.items() if "concept:phys:Acceleration" in r["provenance"]["dependencies"]}
+    planned_old = {c["old_id"] for c in plan["changes"] if c["status"] == "changed"}
+    assert planned_old - dropped_before == dependents
+    assert all("concept:phys:Acceleration changed: definition" in c["reasons"] for c in plan["changes"])
+    assert plan["counts"]["rendered"] == len(plan["changes"])
+    report = compile_json(cli, sample_ws)
+    assert report["counts"] == plan["counts"]
+    old_lines = _lines_by_id(sample_ws / "build" / plan_parent(sample_ws) / "examples.jsonl")
+    new_lines = _lines_by_id(sample_ws / "build/latest/examples.jsonl")
+    common = old_lines.keys() & new_lines.keys()
+    assert all(old_lines[i] == new_lines[i] for i in common)  # reused byte for byte
+    assert len(common) >= len(before) - len(dependents) - 2  # at most a dedup flip or two besides the dependents
+    # incremental == clean, byte for byte
+    clean = clean_compile(sample_ws, cli, tmp_path / "clean")
+    for name in ("examples.jsonl", "dropped.jsonl"):
+        assert sha(clean / "build/latest" / name) == sha(sample_ws / "build/latest" / name)
+    assert compile_json(cli, sample_ws)["up_to_date"]
+
+
+def _lines_by_id(path: Path) -> dict[str, bytes]:
+    return {json.loads(line)["id"]: line for line in path.read_bytes().splitlines()}
+
+
+def plan_parent(ws: Path) -> str:
+    manifest = json.loads((ws / "build/latest/manifest.json").read_text())
+    return manifest["parent"]
+
+
+def test_plan_writes_nothing(sample_ws, cli):
+    compile_json(cli, sample_ws)
+    edit_definition(sample_ws, "The rate at which the velocity of a body changes with time", "Velocity's rate of change")
+    cli(sample_ws, "ontology", "import")
+    listing = sorted(p.relative_to(sample_ws).as_posix() for p in (sample_ws / "build").rglob("*"))
+    first = compile_json(cli, sample_ws, "--plan")
+    second = compile_json(cli, sample_ws, "--plan")
+    assert first == second and first["counts"]["changed"] > 0
+    assert sorted(p.relative_to(sample_ws).as_posix() for p in (sample_ws / "build").rglob("*")) == listing
+
+
+def test_two_clean_compiles_are_byte_identical(sample_ws, cli, tmp_path):
+    a = clean_compile(sample_ws, cli, tmp_path / "a")
+    b = clean_compile(sample_ws, cli, tmp_path / "b")
+    assert sha(a / "build/latest/examples.jsonl") == sha(b / "build/latest/examples.jsonl")
+    assert os.readlink(a / "build/latest") == os.readlink(b / "build/latest")
+
+
+def test_template_override_rebuilds_exactly_that_templates_examples(sample_ws, cli):
+    compile_json(cli, sample_ws)
+    before = examples(sample_ws)
+    target = [r["id"] for r in before if r["provenance"]["template"] == "concept/definition/1.j2"]
+    assert target
+    override = sample_ws / "templates" / "concept" / "definition" / "1.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text('{% block user %}What does "{{ concept.label }}" mean?{% endblock %}\n'
+                        '{% block assistant %}{{ concept | define }}{% endblock %}\n', encoding="utf-8")
+    report = compile_json(cli, sample_ws)
+    assert sorted(c["old_id"] for c in report["changes"]) == sorted(target)
+    assert all(c["reasons"] == ["template concept/definition/1.j2 changed"] for c in report["changes"])
+    assert any(r["messages"][1]["content"].startswith("What does") for r in examples(sample_ws))
+
+
+def test_template_errors_are_coded_and_change_nothing(sample_ws, cli):
+    compile_json(cli, sample_ws)
+    latest = os.readlink(sample_ws / "build/latest")
+    bad = sample_ws / "templates" / "relation" / "how_related" / "1.j2"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("{% block user %}How?{% endblock %}\n{% block assistant %}\n{{ no_such_variable }}{% endblock %}\n")
+    result = cli(sample_ws, "compile")
+    assert result.exit_code == 2
+    assert "E060" in result.stderr and "relation/how_related/1.j2:3" in result.stderr
+    bad.write_text("{% block user %}How{% endblock %\n")
+    result = cli(sample_ws, "compile")
+    assert result.exit_code == 2 and "E060" in result.stderr and "syntax error" in result.stderr
+    bad.write_text("{% block user %}How?{% endblock %}{% block assistant %}TODO{% endblock %}")
+    result = cli(sample_ws, "compile")
+    assert result.exit_code == 2 and "E061" in result.stderr and "relation:rel:" in result.stderr
+    assert os.readlink(sample_ws / "build/latest") == latest
+    assert sorted(p.name for p in (sample_ws / "build").iterdir() if not p.name.startswith(".")) == [latest, "latest"]
+
+
+def test_renderer_version_rebuilds_exactly_its_examples(sample_ws, cli, monkeypatch):
+    import dataclasses
+
+    from syllabus.compile import renderers
+
+    compile_json(cli, sample_ws)
+    before = examples(sample_ws)
+    bumped = tuple(dataclasses.replace(r, version=2) if r.name == "chain" else r for r in renderers.BUILTIN)
+    monkeypatch.setattr(renderers, "BUILTIN", bumped)
+    report = compile_json(cli, sample_ws)
+    chain_ids = {r["id"] for r in before if r["provenance"]["renderer"] == "chain@1"}
+    changed = {c["old_id"] for c in report["changes"]}
+    dropped = {json.loads(x)["id"] for x in (sample_ws / "build" / plan_parent(sample_ws) / "dropped.jsonl")
+               .read_text().splitlines()}
+    assert changed - dropped == chain_ids
+    assert {r["provenance"]["renderer"] for r in examples(sample_ws) if r["task"] == "chain.explain"} == {"chain@2"}
+
+
+def test_selection_leaves_unselected_units_stale_until_selected(sample_ws, cli):
+    compile_json(cli, sample_ws)
+    edit_definition(sample_ws, "The rate at which the velocity of a body changes with time", "Velocity's rate of change")
+    cli(sample_ws, "ontology", "import")
+    only = compile_json(cli, sample_ws, "--select", "concept:phys:Acceleration")
+    assert {c["unit"] for c in only["changes"]} == {"concept:phys:Acceleration"}
+    assert only["pending"]  # siblings' true/false and relation examples wait
+    plus = compile_json(cli, sample_ws, "--plan", "--select", "concept:phys:Acceleration+")
+    units = {c["unit"] for c in plus["changes"]}
+    assert any(u.startswith("relation:") for u in units) and "concept:phys:Velocity" not in units
+    rest = compile_json(cli, sample_ws, "--select", "state:modified")
+    assert rest["changes"] and not rest["pending"]
+    assert compile_json(cli, sample_ws)["up_to_date"]
+    bad = cli(sample_ws, "compile", "--select", "concept:phys:NoSuchThing")
+    assert bad.exit_code == 2 and "E062" in bad.stderr
+    bad = cli(sample_ws, "compile", "--select", "colour:blue")
+    assert bad.exit_code == 2 and "E062" in bad.stderr
+
+
+def test_discipline_selection(sample_ws, cli):
+    report = compile_json(cli, sample_ws, "--discipline", "biology")
+    assert {r["discipline"] for r in examples(sample_ws)} == {"biology"}
+    assert report["pending"]
+    report = compile_json(cli, sample_ws)
+    assert {r["discipline"] for r in examples(sample_ws)} == {"biology", "physics"}
+
+
+def test_explain_names_renderer_template_units_and_evidence_lines(sample_ws, cli):
+    compile_json(cli, sample_ws)
+    row = next(r for r in examples(sample_ws) if r["task"] == "relation.how_related" and r["provenance"]["evidence"])
+    result = cli(sample_ws, "explain", row["id"], "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["renderer"] == "relation@1" and data["template"].startswith("relation/how_related/")
+    assert {u["unit"] for u in data["units"]} == set(row["provenance"]["dependencies"])
+    assert not any(u["stale"] for u in data["units"])
+    ev = data["evidence"][0]
+    assert ev["document"].startswith("corpora/") and ev["line"] >= 1 and ev["sentence"]
+    source = (sample_ws / ev["document"]).read_text(encoding="utf-8").splitlines()
+    assert ev["sentence"].split()[0] in source[ev["line"] - 1]
+    text = cli(sample_ws, "explain", row["id"])
+    assert f"{ev['document']}:{ev['line']}" in text.stdout
+    missing = cli(sample_ws, "explain", "ex-00000000000000000000000000000000")
+    assert missing.exit_code == 2 and "E071" in missing.stderr
+
+
+def test_builds_list_and_diff(sample_ws, cli):
+    first = compile_json(cli, sample_ws)["build"]
+    edit_definition(sample_ws, "The rate at which the velocity of a body changes with time", "Velocity's rate of change")
+    cli(sample_ws, "ontology", "import")
+    second = compile_json(cli, sample_ws)["build"]
+    listed = json.loads(cli(sample_ws, "builds", "list", "--json").stdout)
+    assert [b["id"] for b in listed] == [first, second] and listed[1]["parent"] == first
+    diff = json.loads(cli(sample_ws, "builds", "diff", first, second, "--json").stdout)
+    assert diff["changed"] > 0 and diff["unchanged"] > 1000
+    assert all(k.startswith("physics/") for k in diff["by_discipline_task"]["changed"])
+    assert cli(sample_ws, "builds", "diff", first, "9999-nothing").exit_code == 2
+
+
+def test_export_every_format_from_the_cli(sample_ws, cli, tmp_path):
+    compile_json(cli, sample_ws)
+    n = len(examples(sample_ws))
+    for fmt in ("openai", "sharegpt", "alpaca", "parquet"):
+        out = tmp_path / fmt
+        result = cli(sample_ws, "export", "--format", fmt, "--out", str(out), "--validation", "0.1", "--json")
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        assert report["counts"]["train"] + report["counts"]["validation"] == n
+    lines = (tmp_path / "openai" / "train.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["messages"][0]["role"] == "system"
+    bad = cli(sample_ws, "export", "--format", "csv", "--out", str(tmp_path / "x"))
+    assert bad.exit_code == 2 and "E072" in bad.stderr
+
+
+def _run(ws: Path, *args, env=None):
+    return subprocess.run([sys.executable, "-m", "syllabus.cli.main", "--workspace", str(ws), *args],
+                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+
+
+@pytest.mark.parametrize("point", ["writing", "staged", "committed"])
+def test_a_compile_killed_midway_leaves_the_previous_build_and_the_next_compile_completes(sample_ws, cli, point,
+                                                                                          tmp_path):
+    first = compile_json(cli, sample_ws)
+    latest = sample_ws / "build" / "latest"
+    before = sha(latest / "examples.jsonl")
+    edit_definition(sample_ws, "The rate at which the velocity of a body changes with time", "Velocity's rate of change")
+    cli(sample_ws, "ontology", "import")
+    killed = _run(sample_ws, "compile", env={"SYLLABUS_FAILPOINT": point})
+    assert killed.returncode == -9, killed.stderr
+    assert os.readlink(latest) == first["build"] and sha(latest / "examples.jsonl") == before
+    done = _run(sample_ws, "compile", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout[done.stdout.index("{"):])
+    assert not list((sample_ws / "build").glob(".tmp-*"))
+    assert os.readlink(latest) != first["build"]
+    if point == "committed":  # the store had committed: the staged build is published, nothing left to do
+        assert "published" in done.stdout and report["up_to_date"]
+    else:
+        assert report["counts"]["changed"] > 0
+    clean = clean_compile(sample_ws, cli, tmp_path / "clean")
+    assert sha(clean / "build/latest/examples.jsonl") == sha(latest / "examples.jsonl")
+
+
+def test_a_second_compile_waits_or_fails_with_a_coded_error(sample_ws, cli):
+    from syllabus.compile.output import compile_lock
+
+    with compile_lock(sample_ws / "build"):
+        result = cli(sample_ws, "compile", "--wait", "0.3")
+        assert result.exit_code == 2 and "E063" in result.stderr and str(os.getpid()) in result.stderr
+    assert compile_json(cli, sample_ws, "--wait", "1")["build"]
