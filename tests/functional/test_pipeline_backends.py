@@ -27,7 +27,7 @@ def _run(ws):
     return ing, ext[0], ch
 
 
-def test_small_pipeline_on_each_backend(tmp_path, store_url):
+def test_small_pipeline_on_each_backend(tmp_path, store_url, cli):
     root = tmp_path / "ws"
     (root / "corpora" / "physics").mkdir(parents=True)
     (root / "ontologies").mkdir()
@@ -47,6 +47,27 @@ def test_small_pipeline_on_each_backend(tmp_path, store_url):
     assert ext.chunks_parsed == 0 and ext.chunks_matched == 0 and ch.added == 0
     assert whole_store(ws.store_url) == before
     assert any(c[5] == "extracted" for c in first["concepts"])
+    _compile_incrementally(ws, cli, tmp_path)
+
+
+def _compile_incrementally(ws, cli, tmp_path):
+    """compile, edit one definition (the journal triggers see it), compile again: only dependents change."""
+    import json
+
+    from sqlalchemy import update
+
+    from syllabus.store.tables import Concept
+
+    first = json.loads(cli(ws.root, "compile", "--json").stdout)
+    assert first["counts"]["new"] > 100
+    st = open_store(ws.store_url)
+    with st.transaction() as s:
+        s.execute(update(Concept).where(Concept.id == "phys:Acceleration").values(definition="How fast velocity changes."))
+    st.close()
+    second = json.loads(cli(ws.root, "compile", "--json").stdout)
+    assert 0 < second["counts"]["changed"] < first["counts"]["new"] // 5
+    assert all("concept:phys:Acceleration changed: definition" in c["reasons"] for c in second["changes"])
+    assert json.loads(cli(ws.root, "compile", "--json").stdout)["up_to_date"]
 
 
 def test_cli_ingest_extract_chains_json(tmp_path, cli):

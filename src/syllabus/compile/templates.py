@@ -106,7 +106,7 @@ class Templates:
         except SyllabusError:
             raise
         except Exception as exc:  # undefined variables, sandbox violations, filter errors
-            raise SyllabusError("E060", template=self._path(name), where=_line(exc, name),
+            raise SyllabusError("E060", template=self._path(name), where=_line(exc, template),
                                 detail=f"{type(exc).__name__}: {exc}") from exc
 
     def render_text(self, name: str, context: dict) -> str:
@@ -114,7 +114,7 @@ class Templates:
         try:
             return _tidy(template.render(context))
         except Exception as exc:
-            raise SyllabusError("E060", template=self._path(name), where=_line(exc, name),
+            raise SyllabusError("E060", template=self._path(name), where=_line(exc, template),
                                 detail=f"{type(exc).__name__}: {exc}") from exc
 
     def _template(self, name: str) -> jinja2.Template:
@@ -135,10 +135,11 @@ class Templates:
         return name
 
 
-def _line(exc: BaseException, name: str) -> str:
+def _line(exc: BaseException, template: jinja2.Template) -> str:
+    """The template line of the innermost frame running the template's compiled code."""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename.replace("\\", "/").endswith(name):
-            return f":{frame.lineno}"
+        if frame.filename == template.filename:
+            return f":{template.get_corresponding_lineno(frame.lineno)}"
     return ""
 
 

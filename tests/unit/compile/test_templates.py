@@ -1,0 +1,57 @@
+"""Templates: phrasings, overrides, sandbox, coded errors with template and line, the text filters."""
+import pytest
+
+from syllabus.compile.graph import ConceptView
+from syllabus.compile.templates import Templates, define, definiens, join_and
+from syllabus.errors import SyllabusError
+
+
+def concept(label, definition, alts=()):
+    return ConceptView("x:1", "physics", label, definition, None, tuple(alts), ())
+
+
+def test_define_and_definiens():
+    noun_phrase = concept("acceleration", "The rate at which velocity changes with time")
+    assert define(noun_phrase) == "Acceleration is the rate at which velocity changes with time."
+    sentence = concept("banked curve", "A banked curve is a section of road tilted toward the inside of the turn.")
+    assert define(sentence) == sentence.definition
+    assert definiens(sentence) == "A section of road tilted toward the inside of the turn."
+    leaky = concept("RNA", "Ribonucleic acid, or RNA, copies genetic information.", ["ribonucleic acid"])
+    assert "RNA" not in definiens(leaky) and "ibonucleic" not in definiens(leaky)
+    assert join_and(["a"]) == "a" and join_and(["a", "b", "c"]) == "a, b and c" and join_and([]) == ""
+
+
+def test_every_task_has_several_phrasings():
+    t = Templates()
+    for task in ("concept.definition", "concept.term", "concept.synonyms", "concept.true_false", "concept.choice",
+                 "relation.forward", "relation.backward", "relation.how_related", "relation.true_false",
+                 "chain.explain"):
+        assert len(t.variants(task)) >= 2, task
+
+
+def test_workspace_overrides_and_adds_phrasings(tmp_path):
+    folder = tmp_path / "concept" / "definition"
+    folder.mkdir(parents=True)
+    (folder / "1.j2").write_text("{% block user %}Q {{ concept.label }}{% endblock %}{% block assistant %}A{% endblock %}")
+    (folder / "9.j2").write_text("{% block user %}Q9{% endblock %}{% block assistant %}A9{% endblock %}")
+    t = Templates(tmp_path)
+    names = [v.name for v in t.variants("concept.definition")]
+    assert names == ["concept/definition/1.j2", "concept/definition/2.j2", "concept/definition/9.j2"]
+    assert t.render("concept/definition/1.j2", {"concept": concept("heat", "energy")}) == {"user": "Q heat",
+                                                                                         "assistant": "A"}
+    assert t.sha("concept/definition/1.j2") != Templates().sha("concept/definition/1.j2")
+
+
+def test_undefined_variables_and_sandbox_violations_are_coded(tmp_path):
+    folder = tmp_path / "concept" / "term"
+    folder.mkdir(parents=True)
+    (folder / "1.j2").write_text("{% block user %}\n\n{{ missing }}{% endblock %}{% block assistant %}A{% endblock %}")
+    (folder / "2.j2").write_text("{% block user %}{{ concept.__class__.__mro__ }}{% endblock %}"
+                                 "{% block assistant %}A{% endblock %}")
+    t = Templates(tmp_path)
+    with pytest.raises(SyllabusError) as err:
+        t.render("concept/term/1.j2", {"concept": concept("heat", "energy")})
+    assert err.value.code == "E060" and "concept/term/1.j2:3" in err.value.message and "missing" in err.value.message
+    with pytest.raises(SyllabusError) as err:
+        t.render("concept/term/2.j2", {"concept": concept("heat", "energy")})
+    assert err.value.code == "E060" and "SecurityError" in err.value.message or "__class__" in err.value.message
