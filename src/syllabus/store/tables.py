@@ -245,3 +245,69 @@ class ExampleDep(Base):
 
 
 Index("ix_example_stale", Example.stale)
+
+
+class Item(Base):
+    """A benchmark item: generated from the graph (L1/L2/L3) or imported, with the units it exercises."""
+
+    __tablename__ = "item"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    discipline: Mapped[str] = mapped_column(String(64), index=True)
+    level: Mapped[str] = mapped_column(String(4))  # L1 | L2 | L3 | EXT
+    kind: Mapped[str] = mapped_column(String(64))  # e.g. definition_to_term, relation_object, chain_conclusion
+    source: Mapped[str] = mapped_column(String(16))  # generated | imported
+    benchmark: Mapped[str | None] = mapped_column(String(256))  # imported: the file it came from
+    external_id: Mapped[str | None] = mapped_column(String(256))
+    question: Mapped[str] = mapped_column(Text)
+    choices: Mapped[str] = mapped_column(Text)  # JSON list of strings
+    answer: Mapped[int] = mapped_column(Integer)
+    trace: Mapped[str] = mapped_column(Text)  # JSON: {"concepts": [...], "relations": [...], "chain": id | null}
+    split: Mapped[str] = mapped_column(String(8))
+    leak: Mapped[str | None] = mapped_column(Text)  # decontamination finding; such items are not scored
+    __table_args__ = (CheckConstraint("split IN ('dev', 'test')", name="split"),
+                      CheckConstraint("source IN ('generated', 'imported')", name="source"))
+
+
+class ItemUnit(Base):
+    """Trace index: item -> every unit key it exercises (concept:ID, relation:ID, chain:ID)."""
+
+    __tablename__ = "item_unit"
+    item_id: Mapped[str] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(600), primary_key=True, index=True)
+
+
+class Run(Base):
+    __tablename__ = "run"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    model: Mapped[str] = mapped_column(Text)
+    backend: Mapped[str] = mapped_column(String(32))
+    params: Mapped[str] = mapped_column(Text)  # JSON
+    split: Mapped[str | None] = mapped_column(String(8))
+    started: Mapped[str] = mapped_column(String(32))
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Result(Base):
+    __tablename__ = "result"
+    run_id: Mapped[str] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), primary_key=True, index=True)
+    prediction: Mapped[int] = mapped_column(Integer)
+    correct: Mapped[int] = mapped_column(Integer)
+    scores: Mapped[str | None] = mapped_column(Text)  # JSON list, one per choice
+
+
+class Gap(Base):
+    """A diagnosed weakness of the graph: a unit (or a concept pair) with its score and failing items."""
+
+    __tablename__ = "gap"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("run.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # concept_gap | weak_edge | reasoning_break | missing_edge | suspicious
+    unit: Mapped[str] = mapped_column(String(1200), index=True)  # unit key, or pair:A|B for a missing edge
+    discipline: Mapped[str] = mapped_column(String(64), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    items: Mapped[str] = mapped_column(Text)  # JSON list of failing item ids
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON: evidence sentences, chosen distractors, ...
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    build: Mapped[str | None] = mapped_column(String(40))
+    __table_args__ = (CheckConstraint("status IN ('open', 'patched', 'verified', 'dismissed')", name="status"),)

@@ -1,0 +1,1 @@
+"""Benchmarks built from the graph (unit tests of the graph), external benchmarks, model scoring."""

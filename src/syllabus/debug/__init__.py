@@ -1,0 +1,1 @@
+"""Debugging the graph: diagnosis of failed items, gap queries and targeted repair."""
