@@ -1,19 +1,20 @@
 """`syllabus compile`, `explain`, `builds list|diff` and `export`: thin wrappers over syllabus.compile."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from syllabus.cli.common import SyllabusGroup, emit_json, info, store, table, transaction, workspace
+from syllabus.cli.common import SyllabusGroup, emit_json, info, table, transaction, workspace
 
 builds_app = typer.Typer(cls=SyllabusGroup, no_args_is_help=True, help="List and compare builds.")
 
 
 def _root(ws, out: Optional[str]) -> Path:
-    return Path(out).resolve() if out else ws.path(ws.config.compile.build_dir)
+    from syllabus.compile.pipeline import build_root
+
+    return build_root(ws, out)
 
 
 def compile_cmd(
@@ -26,74 +27,38 @@ def compile_cmd(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Render the graph into training examples: build/<id>/ with examples.jsonl and manifest.json."""
-    from syllabus.compile.build import compile_graph, latest_build, load_index
-    from syllabus.compile.output import (
-        INDEX,
-        MANIFEST,
-        compile_lock,
-        failpoint,
-        publish,
-        record,
-        recover,
-        save_state,
-        stage,
-    )
-    from syllabus.compile.selector import parse_selector
+    from syllabus.compile.pipeline import build_root, run_compile
 
     ws = workspace()
-    root = _root(ws, out)
     text = " ".join(x for x in (select, f"discipline:{discipline}" if discipline else None) if x)
     if discipline:
         ws.discipline(discipline)
-    staged = None
-    with compile_lock(root, wait):
-        st = store(ws)
-        try:
-            with st.transaction() as session:
-                notes = recover(session, root)
-            for note in notes:
-                info(note)
-            with st.transaction() as session:
-                selector = parse_selector(text, session, ws.discipline_names()) if text else None
-                parent = latest_build(session)
-                parent_dir = root / parent["id"] if parent and (root / parent["id"] / MANIFEST).is_file() else None
-                manifest = json.loads((parent_dir / MANIFEST).read_text(encoding="utf-8")) if parent_dir else None
-                index = load_index(parent_dir / INDEX) if parent_dir else None
-                compiled = compile_graph(session, ws, selector=selector, parent_manifest=manifest, parent_index=index)
-                if plan:
-                    session.rollback()
-                elif compiled.up_to_date:
-                    save_state(session, compiled)
-                else:
-                    staged = stage(compiled, root, parent_dir)
-                    failpoint("staged")
-                    record(session, compiled, staged, root)
-            if staged is not None:
-                failpoint("committed")
-                publish(staged, root)
-        finally:
-            st.close()
-    report = {"plan": plan, "up_to_date": compiled.up_to_date, "counts": compiled.counts,
-              "build": staged.build_id if staged else None, "path": str(staged.final) if staged else None,
-              "kept": staged.manifest["counts"]["examples"] if staged else None,
-              "dropped": staged.manifest["counts"]["dropped"] if staged else None,
-              "pending": sorted(compiled.pending_jobs), "changes": [c.to_dict() for c in compiled.changes]}
+    outcome = run_compile(ws, root=build_root(ws, out), selector=text or None, plan=plan, wait=wait)
+    print_compile(outcome, as_json)
+
+
+def print_compile(outcome, as_json: bool) -> None:
+    """The compile report, as JSON or as a few lines (with every change and its reason for a plan)."""
+    report = outcome.report()
     if as_json:
         emit_json(report)
         return
-    c = compiled.counts
-    head = "plan" if plan else ("up to date" if compiled.up_to_date else f"build {staged.build_id}")
+    for note in outcome.notes:
+        info(note)
+    c, staged = outcome.compiled.counts, outcome.staged
+    head = "plan" if outcome.plan else ("up to date" if report["up_to_date"] else f"build {staged.build_id}")
     typer.echo(f"{head}: {c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged, {c['removed']} removed"
                f" ({c['rendered']} rendered)")
     if staged:
         typer.echo(f"  {staged.final}: {report['kept']} examples, {report['dropped']} dropped by quality gates")
-    if compiled.pending_jobs:
-        typer.echo(f"  {len(compiled.pending_jobs)} units outside the selection keep their previous (stale) examples")
-    if plan:
-        for ch in compiled.changes[:200]:
+    if report["pending"]:
+        typer.echo(f"  {len(report['pending'])} units outside the selection keep their previous (stale) examples")
+    if outcome.plan:
+        changes = outcome.compiled.changes
+        for ch in changes[:200]:
             typer.echo(f"  {ch.status:8} {ch.unit} {ch.task}: {'; '.join(ch.reasons)}")
-        if len(compiled.changes) > 200:
-            typer.echo(f"  ... {len(compiled.changes) - 200} more (use --json for all)")
+        if len(changes) > 200:
+            typer.echo(f"  ... {len(changes) - 200} more (use --json for all)")
 
 
 def explain_cmd(

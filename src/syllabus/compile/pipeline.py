@@ -1,0 +1,90 @@
+"""One compile from start to publish: lock, recover, decide, stage, record, publish.
+
+``prepare`` runs inside the compile's transaction before anything is decided, so a caller such as
+``syllabus repair`` can change the graph and have its changes commit (or roll back) together with
+the build that renders them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from syllabus.compile.build import Compiled, compile_graph, latest_build, load_index
+from syllabus.compile.output import (
+    INDEX,
+    MANIFEST,
+    Staged,
+    compile_lock,
+    failpoint,
+    publish,
+    record,
+    recover,
+    save_state,
+    stage,
+)
+from syllabus.compile.selector import parse_selector
+from syllabus.config import Workspace
+from syllabus.store import open_store
+
+
+@dataclass
+class CompileOutcome:
+    compiled: Compiled
+    staged: Staged | None
+    plan: bool
+    notes: list[str] = field(default_factory=list)
+    prepared: object = None
+
+    def report(self) -> dict:
+        c, s = self.compiled, self.staged
+        return {"plan": self.plan, "up_to_date": c.up_to_date, "counts": c.counts,
+                "build": s.build_id if s else None, "path": str(s.final) if s else None,
+                "kept": s.manifest["counts"]["examples"] if s else None,
+                "dropped": s.manifest["counts"]["dropped"] if s else None,
+                "pending": sorted(c.pending_jobs), "changes": [ch.to_dict() for ch in c.changes],
+                "notes": self.notes}
+
+
+def build_root(ws: Workspace, out: str | Path | None = None) -> Path:
+    return Path(out).resolve() if out else ws.path(ws.config.compile.build_dir)
+
+
+def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan: bool = False, wait: float = 0.0,
+                prepare: Callable[[Session], object] | None = None,
+                after: Callable[[Session, Staged | None], None] | None = None) -> CompileOutcome:
+    """Compile the workspace's graph into the next build (or only plan it: nothing is written)."""
+    staged = None
+    with compile_lock(root, wait):
+        st = open_store(ws.store_url)
+        try:
+            with st.transaction() as session:
+                notes = recover(session, root)
+            with st.transaction() as session:
+                prepared = prepare(session) if prepare else None
+                sel = parse_selector(selector, session, ws.discipline_names()) if selector else None
+                parent = latest_build(session)
+                parent_dir = root / parent["id"] if parent and (root / parent["id"] / MANIFEST).is_file() else None
+                manifest = json.loads((parent_dir / MANIFEST).read_text(encoding="utf-8")) if parent_dir else None
+                index = load_index(parent_dir / INDEX) if parent_dir else None
+                compiled = compile_graph(session, ws, selector=sel, parent_manifest=manifest, parent_index=index)
+                if plan:
+                    session.rollback()
+                    return CompileOutcome(compiled, None, True, notes, prepared)
+                if compiled.up_to_date:
+                    save_state(session, compiled)
+                else:
+                    staged = stage(compiled, root, parent_dir)
+                    failpoint("staged")
+                    record(session, compiled, staged, root)
+                if after:
+                    after(session, staged)
+            if staged is not None:
+                failpoint("committed")
+                publish(staged, root)
+        finally:
+            st.close()
+    return CompileOutcome(compiled, staged, False, notes, prepared)
