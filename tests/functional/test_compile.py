@@ -61,7 +61,7 @@ def test_first_build_has_examples_manifest_and_latest(sample_ws, cli):
     assert latest.is_symlink() and os.readlink(latest) == report["build"]
     manifest = json.loads((latest / "manifest.json").read_text())
     assert manifest["schema_version"] == 1 and manifest["parent"] is None
-    assert set(manifest["settings"]["renderers"]) == {"concept", "relation", "chain"}
+    assert set(manifest["settings"]["renderers"]) == {"concept", "relation", "chain", "patch"}
     assert set(manifest["input_fingerprints"]) == {"physics", "biology"}
     assert sum(manifest["counts"]["by_discipline"].values()) == manifest["counts"]["examples"]
     assert len(manifest["quality"]["removed"]) == manifest["counts"]["dropped"]

@@ -97,7 +97,7 @@ class Compiled:
 
 def settings_of(ws: Workspace, templates: Templates, registry: dict[str, Renderer]) -> dict:
     cfg = ws.config.compile
-    tasks = sorted({f"{r.kind}.{name}" for r in registry.values() for name, _ in r.tasks})
+    tasks = templates.tasks()
     return {
         "schema_version": SCHEMA_VERSION,
         "seed": cfg.seed,
@@ -210,18 +210,18 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         for renderer in by_kind.get(kind, ()):
             for _, task_fn in renderer.tasks:
                 reader = Reader(graph)
-                task = task_fn(reader, ident, Choice(cfg.seed, job))
-                if task is None:
-                    continue
+                made = task_fn(reader, ident, Choice(cfg.seed, job))
                 deps = {k: fp_of(k) for k in sorted(reader.keys)}
-                variants = templates.variants(task.name)
-                if not variants:
-                    raise SyllabusError("E060", template=task.name.replace(".", "/") + "/*.j2", where="",
-                                        detail="the task has no phrasing")
-                tpl = variants[Choice(cfg.seed, job).index(len(variants), "template:" + task.name)]
-                eid = "ex-" + digest("|".join((renderer.ref, tpl.sha, settings["system_template"], str(cfg.seed),
-                                               task.name, job, canonical(deps))))
-                planned[(renderer.name, task.name)] = (eid, renderer, tpl, deps, task)
+                for task in made if isinstance(made, list) else [made] if made is not None else []:
+                    phrasing = task.phrasing or task.name
+                    variants = templates.variants(phrasing)
+                    if not variants:
+                        raise SyllabusError("E060", template=phrasing.replace(".", "/") + "/*.j2", where="",
+                                            detail="the task has no phrasing")
+                    tpl = variants[Choice(cfg.seed, job).index(len(variants), "template:" + task.name)]
+                    eid = "ex-" + digest("|".join((renderer.ref, tpl.sha, settings["system_template"], str(cfg.seed),
+                                                   task.name, job, canonical(deps))))
+                    planned[(renderer.name, task.name)] = (eid, renderer, tpl, deps, task)
         old = old_rows.get(job, {})
         old_by_slot = {(r["renderer"].split("@")[0], r["task"]): r for r in old.values()}
         for slot, (eid, renderer, tpl, deps, task) in sorted(planned.items()):
@@ -255,8 +255,8 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
 
 def graph_discipline(graph: Graph, job: str) -> str:
     kind, ident = split_key(job)
-    view = graph.concept(ident) if kind == "concept" else graph.relation(ident) if kind == "relation" else graph.chain(ident)
-    return view.discipline
+    lookup = {"concept": graph.concept, "relation": graph.relation, "chain": graph.chain, "gap": graph.gap}[kind]
+    return lookup(ident).discipline
 
 
 def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, task, job: str, discipline: str, eid: str,

@@ -3,7 +3,7 @@
 Unit keys: ``concept:ID`` (label, definition, type, other labels, evidence), ``label:ID`` (just the
 preferred label, for renderers that only name a concept), ``out:ID`` and
 ``in:ID`` (the concept's usable edges), ``relation:ID`` (triple, status, confidence, source,
-evidence) and ``chain:ID`` (rule, relations, conclusion). An example depends on the units its
+evidence) and ``chain:ID`` (rule, relations, conclusion) and ``gap:ID`` (a repaired gap: kind, unit, repair plan). An example depends on the units its
 renderer read; its id hashes their fingerprints, so upstream changes reach it through them.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ import json
 
 from syllabus.compile.graph import Graph
 
-UNIT_KINDS = ("concept", "label", "out", "in", "relation", "chain")
-PRIMARY_KINDS = ("concept", "relation", "chain")
+UNIT_KINDS = ("concept", "label", "out", "in", "relation", "chain", "gap")
+PRIMARY_KINDS = ("concept", "relation", "chain", "gap")
 
 
 def digest(text: str, size: int = 16) -> str:
@@ -58,6 +58,9 @@ def unit_fields(graph: Graph, key: str) -> tuple[str, dict] | None:
         return r.discipline, {"triple": [r.subject, r.predicate, r.object], "status": r.status,
                               "confidence": r.confidence, "source": r.source,
                               "evidence": [_ev(e) for e in r.evidence]}
+    if kind == "gap":
+        g = graph.gap(ident)
+        return None if g is None else (g.discipline, {"kind": g.kind, "unit": g.unit, "repair": g.repair})
     h = graph.chain(ident)
     if h is None:
         return None

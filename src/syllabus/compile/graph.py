@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from syllabus.store.tables import Chain, Chunk, Concept, Document, Evidence, Label, Relation
+from syllabus.store.tables import Chain, Chunk, Concept, Document, Evidence, Gap, Label, Relation
 
 C, L, R, E, K, D, H = (t.__table__ for t in (Concept, Label, Relation, Evidence, Chunk, Document, Chain))
+G = Gap.__table__
+REPAIRED = ("patched", "verified")
 
 EVIDENCE_PER_UNIT = 2
 # concept evidence preference: a definitional sentence says most about a concept
@@ -84,6 +86,18 @@ class ChainView:
 
 
 @dataclass(frozen=True)
+class GapView:
+    """A repaired gap: what patch examples render (its budget and choices live in detail["repair"])."""
+
+    id: str
+    discipline: str
+    kind: str
+    unit: str
+    status: str
+    repair: dict
+
+
+@dataclass(frozen=True)
 class Usability:
     include_proposed: bool = True
     min_confidence: float = 0.5
@@ -107,6 +121,7 @@ class Graph:
         self._concepts: dict[str, ConceptView | None] = {}
         self._relations: dict[str, RelationView | None] = {}
         self._chains: dict[str, ChainView | None] = {}
+        self._gaps: dict[str, GapView | None] = {}
         self._out: dict[str, tuple[Edge, ...]] = {}
         self._in: dict[str, tuple[Edge, ...]] = {}
         self._complete: set[str] = set()  # disciplines loaded in full
@@ -142,6 +157,8 @@ class Graph:
         for r in self.session.execute(select(H).where(H.c.discipline == discipline, H.c.split == "train")).all():
             view = _chain(r)
             self._chains[r.id] = view if set(view.relation_ids) <= usable else None
+        for r in self.session.execute(select(G).where(G.c.discipline == discipline, G.c.status.in_(REPAIRED))).all():
+            self._gaps[r.id] = _gap(r)
         self._complete.add(discipline)
 
     # -- lookups ------------------------------------------------------------------------------
@@ -169,6 +186,12 @@ class Graph:
             self._chains[hid] = view
         return self._chains[hid]
 
+    def gap(self, gid: str) -> GapView | None:
+        if gid not in self._gaps:
+            row = self.session.execute(select(G).where(G.c.id == gid, G.c.status.in_(REPAIRED))).first()
+            self._gaps[gid] = _gap(row) if row is not None else None
+        return self._gaps[gid]
+
     def out_edges(self, cid: str) -> tuple[Edge, ...]:
         if cid not in self._out:
             self._out[cid] = self._edges(R.c.subject_id == cid, lambda e: e.object)
@@ -188,6 +211,7 @@ class Graph:
                 keys += [f"concept:{cid}", f"label:{cid}", f"out:{cid}", f"in:{cid}"]
         keys += [f"relation:{rid}" for rid, v in self._relations.items() if v is not None and v.discipline == discipline]
         keys += [f"chain:{hid}" for hid, v in self._chains.items() if v is not None and v.discipline == discipline]
+        keys += [f"gap:{gid}" for gid, v in self._gaps.items() if v is not None and v.discipline == discipline]
         return sorted(keys)
 
     # -- internals ----------------------------------------------------------------------------
@@ -228,6 +252,13 @@ def _chain(r) -> ChainView:
 
     return ChainView(r.id, r.discipline, r.rule, tuple(json.loads(r.relation_ids)), r.subject_id, r.predicate,
                      r.object_id)
+
+
+def _gap(r) -> GapView | None:
+    import json
+
+    repair = json.loads(r.detail or "{}").get("repair") or {}
+    return GapView(r.id, r.discipline, r.kind, r.unit, r.status, repair) if repair.get("examples") else None
 
 
 def _alt_labels(session: Session, condition, ids: set[str]) -> dict[str, tuple[str, ...]]:

@@ -91,6 +91,10 @@ class Reader:
         self.keys.add(f"chain:{hid}")
         return self.graph.chain(hid)
 
+    def gap(self, gid: str):
+        self.keys.add(f"gap:{gid}")
+        return self.graph.gap(gid)
+
     # graph helpers used by several tasks
     def parents(self, cid: str, predicate: str = "is_a") -> list[str]:
         return [e.object for e in self.out_edges(cid) if e.predicate == predicate]
@@ -117,6 +121,7 @@ class Task:
     context: dict
     units: list[str]
     evidence: list = field(default_factory=list)
+    phrasing: str | None = None  # the template folder when it differs from the name (patch.x.1 -> patch.x)
 
 
 TaskFn = Callable[[Reader, str, "Choice"], "Task | None"]
@@ -366,7 +371,9 @@ BUILTIN = (
 
 def renderers() -> dict[str, Renderer]:
     """Built-in renderers plus those registered under the ``syllabus.renderers`` entry-point group."""
-    found = {r.name: r for r in BUILTIN}
+    from syllabus.compile.patches import PATCH
+
+    found = {r.name: r for r in (*BUILTIN, PATCH)}
     for ep in entry_points(group="syllabus.renderers"):
         renderer = ep.load()
         found[renderer.name] = renderer

@@ -85,6 +85,10 @@ class Templates:
             self._variants[task] = [TemplateRef(n, self.sha(n)) for n in names]
         return self._variants[task]
 
+    def tasks(self) -> list[str]:
+        """Every task that has phrasings (``kind/task/*.j2`` folders), built-in or in the workspace."""
+        return sorted({f"{p.parent.parent.name}.{p.parent.name}" for d in self.dirs for p in d.glob("*/*/*.j2")})
+
     def sha(self, name: str) -> str:
         if name not in self._sha:
             source, _, _ = self.env.loader.get_source(self.env, name)
