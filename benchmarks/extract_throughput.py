@@ -19,12 +19,17 @@ one tiny ``nlp.pipe`` call warms the pipeline up.
 * ``spacy``: the baseline. The slice's files are read and chunked with Syllabus's own readers
   (``read_file`` + ``chunk_document`` with the default ``chunk_words``), *untimed*, and then
   ``nlp.pipe(texts, batch_size=64)`` is timed over all chunk texts, consuming every doc, in one
-  process, with the very pipeline object Syllabus uses (``load_pipeline(None)``: NER excluded).
-  So the ratio below is spaCy versus spaCy plus everything Syllabus adds (reading, chunking,
-  store writes, DocBin serialisation, term candidates, termhood, resolution, matching,
-  patterns, evidence).
+  process, with the model Syllabus uses loaded by plain spaCy (``spacy.load(name,
+  exclude=["ner"])``, the first of ``DEFAULT_MODELS`` that is installed). So the ratio below is
+  plain spaCy versus everything Syllabus does (reading, chunking, parsing, store writes, parse
+  serialisation, term candidates, termhood, resolution, matching, patterns, evidence).
 * ``spacy+ner``: the same with the full pipeline (``spacy.load(name)``, NER included); a second
   reference line only, not used for the targets.
+* ``its pipeline``: the same timing with the pipeline object Syllabus parses with
+  (``load_pipeline(None)``: the same model and components, NER excluded, but the attribute
+  ruler finds its matches through a memoised lookup instead of spaCy's Matcher, with identical
+  annotations; see ``syllabus.extract.nlp.FastRulerMatch``). A reference line only: the gap
+  between it and ``syllabus -j1`` is what Syllabus adds around parsing.
 * ``syllabus -jN``: a fresh temporary workspace (``syllabus.toml`` with one discipline
   ``python``, no ontology files, a SQLite store in the workspace) with the slice copied to
   ``corpora/python/``; the clock covers ``ingest`` in one transaction and ``extract(workers=N)``
@@ -179,19 +184,19 @@ def chunk_texts(root: Path, files: list[str]) -> list[str]:
 def child_spacy(spec: dict) -> dict:
     import spacy
 
-    from syllabus.extract.nlp import DEFAULT_MODELS, load_pipeline
+    from syllabus.extract.nlp import DEFAULT_MODELS, DISABLED, load_pipeline
 
     root = Path(spec["root"])
-    if spec["ner"]:
+    if spec.get("syllabus_pipeline"):
+        nlp = load_pipeline(None)
+    else:
         nlp = None
-        for name in DEFAULT_MODELS:
+        for name in DEFAULT_MODELS:  # the model Syllabus picks, loaded by plain spaCy
             try:
-                nlp = spacy.load(name)
+                nlp = spacy.load(name) if spec["ner"] else spacy.load(name, exclude=list(DISABLED))
                 break
             except OSError:
                 continue
-    else:
-        nlp = load_pipeline(None)
     texts = chunk_texts(root, spec["files"])  # untimed: the baseline times spaCy alone
     words = sum(len(t.split()) for t in texts)
     for _ in nlp.pipe([WARMUP_TEXT]):
@@ -334,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     configs = [  # (key, label, slice, spec)
         ("spacy_big", "spacy (no NER)", "big", {"kind": "spacy", "ner": False}),
         ("spacy_ner_big", "spacy + NER (ref.)", "big", {"kind": "spacy", "ner": True}),
+        ("spacy_syl_big", "its pipeline (ref.)", "big", {"kind": "spacy", "ner": False, "syllabus_pipeline": True}),
         ("syllabus_j1_big", "syllabus -j1", "big", {"kind": "syllabus", "workers": 1}),
         ("syllabus_j2_big", "syllabus -j2", "big", {"kind": "syllabus", "workers": 2}),
         ("spacy_small", "spacy (no NER)", "small", {"kind": "spacy", "ner": False}),
