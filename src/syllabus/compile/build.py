@@ -218,7 +218,9 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
                     if not variants:
                         raise SyllabusError("E060", template=phrasing.replace(".", "/") + "/*.j2", where="",
                                             detail="the task has no phrasing")
-                    tpl = variants[Choice(cfg.seed, job).index(len(variants), "template:" + task.name)]
+                    pick = task.variant if task.variant is not None else \
+                        Choice(cfg.seed, job).index(len(variants), "template:" + task.name)
+                    tpl = variants[pick % len(variants)]
                     eid = "ex-" + digest("|".join((renderer.ref, tpl.sha, settings["system_template"], str(cfg.seed),
                                                    task.name, job, canonical(deps))))
                     planned[(renderer.name, task.name)] = (eid, renderer, tpl, deps, task)
@@ -410,6 +412,11 @@ def _dedup(parent_index: dict | None, new: list[Candidate], removed: list[str], 
     a = {k: v[keep] for k, v in a.items()}
     reason = [r for r, k in zip(reason, keep.tolist()) if k]
     new_exact, new_sig = dedup.signatures([c.text for c in new])
+    # patch examples (gap units) are deliberate variations on one fact: exempt from the gate, in both
+    # roles, by signatures that collide with nothing (so a repair never drops a regular example either)
+    for k, c in enumerate(new):
+        if c.unit.startswith("gap:"):
+            new_exact[k], new_sig[k] = dedup.unique_signature(c.id)
     new_ids = np.array([c.id for c in new], dtype="S35")
     new_len = np.array([len(c.line) for c in new], dtype=np.int64)
     pos = np.searchsorted(a["ids"], new_ids)

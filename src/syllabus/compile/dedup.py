@@ -98,3 +98,9 @@ def touching(exact: np.ndarray, sig: np.ndarray, probe_exact: np.ndarray, probe_
     for keys, probe in zip(band_keys(sig), band_keys(probe_sig)):
         mask |= np.isin(keys, probe)
     return np.nonzero(mask)[0]
+
+
+def unique_signature(key: str) -> tuple[np.uint64, np.ndarray]:
+    """A signature derived from *key* alone: it collides with no real text (for exempt examples)."""
+    rng = np.random.Generator(np.random.PCG64(zlib.crc32(key.encode()) << 32 | zlib.adler32(key.encode())))
+    return np.uint64(rng.integers(0, 2**63)), rng.integers(0, 2**32, NUM_PERM, dtype=np.uint32)

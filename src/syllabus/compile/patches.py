@@ -15,21 +15,22 @@ from syllabus.compile.renderers import RULE_REASONS, Choice, Reader, Renderer, T
 
 
 def _concept_gap(r: Reader, g, ch: Choice) -> list[Task]:
+    """Distinct (task, wrong option or evidence, phrasing) combinations, contrastive ones first."""
     cid = g.unit.split(":", 1)[1]
     c = r.concept(cid)
     if c is None or not c.definition:
         return []
     chosen = [x for x in g.repair.get("chosen", []) if x and x.casefold() != c.label.casefold()]
+    evidence = list(c.evidence) or [None]
+    contrast = [("contrast", {"wrong": w, "evidence": evidence[k % len(evidence)]}, v)
+                for k, w in enumerate(chosen) for v in range(2)]
+    plain = [("definition", {"evidence": e}, v) for e in evidence for v in range(2)]
+    combos = [x for pair in zip(contrast, plain) for x in pair] + contrast[len(plain):] + plain[len(contrast):]
     tasks = []
-    for i in range(int(g.repair["examples"])):
-        evidence = c.evidence[i % len(c.evidence)] if c.evidence else None
-        if chosen and i % 2 == 0:
-            ctx = {"concept": c, "wrong": chosen[(i // 2) % len(chosen)], "evidence": evidence}
-            tasks.append(Task(f"patch.contrast.{i + 1}", ctx, [g.unit], [evidence] if evidence else [],
-                              phrasing="patch.contrast"))
-        else:
-            tasks.append(Task(f"patch.definition.{i + 1}", {"concept": c, "evidence": evidence}, [g.unit],
-                              [evidence] if evidence else [], phrasing="patch.definition"))
+    for i, (kind, extra, variant) in enumerate(combos[: int(g.repair["examples"])]):
+        ev = extra["evidence"]
+        tasks.append(Task(f"patch.{kind}.{i + 1}", {"concept": c, **extra}, [g.unit], [ev] if ev else [],
+                          phrasing=f"patch.{kind}", variant=variant))
     return tasks
 
 
@@ -38,13 +39,14 @@ def _edge(r: Reader, g, ch: Choice, rid: str) -> list[Task]:
     if rel is None:
         return []
     subject, obj = r.concept(rel.subject), r.concept(rel.object)
+    combos = [(d, e, v) for e in (list(rel.evidence) or [None]) for d in ("forward", "backward", "both")
+              for v in range(2)]
     tasks = []
-    for i in range(int(g.repair["examples"])):
-        evidence = rel.evidence[i % len(rel.evidence)] if rel.evidence else None
+    for i, (direction, evidence, variant) in enumerate(combos[: int(g.repair["examples"])]):
         ctx = {"phrase": phrase(rel.predicate), "subject": subject, "object": obj, "evidence": evidence,
-               "direction": ("forward", "backward", "both")[i % 3]}
+               "direction": direction}
         tasks.append(Task(f"patch.relation.{i + 1}", ctx, [g.unit, f"relation:{rid}"], [evidence] if evidence else [],
-                          phrasing="patch.relation"))
+                          phrasing="patch.relation", variant=variant))
     return tasks
 
 
@@ -73,7 +75,9 @@ def _reasoning_break(r: Reader, g, ch: Choice) -> list[Task]:
                           "verb": phrase(rel.predicate)["verb"], "evidence": ev, "source": rel.source})
         ctx = {"steps": steps, "subject": r.label(chain.subject), "object": r.label(chain.object),
                "conclusion": phrase(chain.predicate), "rule_reason": RULE_REASONS.get(chain.rule, "")}
-        tasks.append(Task(f"patch.chain.{i + 1}", ctx, [g.unit, f"chain:{hid}"], evidence, phrasing="patch.chain"))
+        # the failing bench chain (g.unit) is not a source of this example, so it is not listed
+        tasks.append(Task(f"patch.chain.{i + 1}", ctx, [f"chain:{hid}"], evidence, phrasing="patch.chain",
+                          variant=i))
     return tasks
 
 
@@ -81,11 +85,15 @@ _BY_KIND = {"concept_gap": _concept_gap, "weak_edge": _weak_edge, "missing_edge"
             "reasoning_break": _reasoning_break}
 
 
+_SUSPICIOUS = {"concept": "concept_gap", "relation": "weak_edge", "chain": "reasoning_break"}
+
+
 def _patch(r: Reader, gid: str, ch: Choice) -> list[Task]:
     g = r.gap(gid)
-    if g is None or g.kind not in _BY_KIND:
+    if g is None:
         return []
-    return _BY_KIND[g.kind](r, g, ch)
+    kind = _SUSPICIOUS.get(g.unit.split(":", 1)[0], "") if g.kind == "suspicious" else g.kind
+    return _BY_KIND[kind](r, g, ch) if kind in _BY_KIND else []
 
 
 PATCH = Renderer("patch", 1, "gap", (("patch", _patch),))

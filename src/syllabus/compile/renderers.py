@@ -122,6 +122,7 @@ class Task:
     units: list[str]
     evidence: list = field(default_factory=list)
     phrasing: str | None = None  # the template folder when it differs from the name (patch.x.1 -> patch.x)
+    variant: int | None = None  # a fixed phrasing (index into the sorted phrasings) instead of a hashed one
 
 
 TaskFn = Callable[[Reader, str, "Choice"], "Task | None"]

@@ -1,0 +1,50 @@
+"""`syllabus repair`: patch plan for gaps, rendered by the incremental compiler in the same transaction."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from syllabus.cli.common import emit_json, table, workspace
+
+
+def repair_cmd(
+    gap: Optional[List[str]] = typer.Option(None, "--gap", help="Gap id to repair (repeatable)."),
+    open_gaps: bool = typer.Option(False, "--open", help="Repair every open gap."),
+    run: Optional[str] = typer.Option(None, "--run", help="With --open: only this run's gaps."),
+    budget: int = typer.Option(50, "--budget", min=0, help="Patch examples to allocate by gap score."),
+    accept_proposed: bool = typer.Option(False, "--accept-proposed",
+                                         help="Confirm relations proposed for missing edges (else review them)."),
+    plan: bool = typer.Option(False, "--plan", help="Show the allocation and the compile plan; write nothing."),
+    wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another compile's lock."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Render targeted patch examples for gaps (allocated by score) through the incremental compiler."""
+    from syllabus.cli.compile import print_compile
+    from syllabus.compile.pipeline import build_root, run_compile
+    from syllabus.debug.repair import mark_built, plan_repair, select_gaps
+    from syllabus.errors import SyllabusError
+
+    if not gap and not open_gaps:
+        raise SyllabusError("E086", gap="(none given)")
+    ws = workspace()
+    chosen: list[str] = []
+
+    def prepare(session):
+        rows = select_gaps(session, gap, run)
+        chosen.extend(r.id for r in rows)
+        return plan_repair(session, rows, budget, accept_proposed=accept_proposed, seed=ws.config.compile.seed)
+
+    def after(session, staged):
+        mark_built(session, chosen, staged.build_id if staged else None)
+
+    outcome = run_compile(ws, root=build_root(ws), plan=plan, wait=wait, prepare=prepare, after=after)
+    repair_plan = outcome.prepared
+    if as_json:
+        emit_json({"repair": repair_plan.to_dict(), "compile": outcome.report()})
+        return
+    table("repair plan" + (" (not applied)" if plan else ""), ["gap", "kind", "unit", "score", "examples", "note"],
+          [[a.gap, a.kind, a.unit, f"{a.score:.3f}", a.examples, a.note] for a in repair_plan.allocations])
+    for rid in repair_plan.relations_proposed:
+        typer.echo(f"proposed relation {rid}: review it, then `syllabus repair --gap ... --accept-proposed`")
+    print_compile(outcome, False)
