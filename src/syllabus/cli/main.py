@@ -7,7 +7,7 @@ import typer
 
 from syllabus import __version__
 from syllabus.cli import compile as compile_cli
-from syllabus.cli import concepts, corpus, db, diagnose, extract, gaps, ontology
+from syllabus.cli import concepts, corpus, db, diagnose, extract, gaps, ontology, repair
 from syllabus.cli.common import (
     STATE,
     SyllabusGroup,
@@ -31,6 +31,7 @@ app.command("explain")(compile_cli.explain_cmd)
 app.command("export")(compile_cli.export_cmd)
 app.command("diagnose")(diagnose.diagnose_cmd)
 app.add_typer(compile_cli.builds_app, name="builds")
+app.command("repair")(repair.repair_cmd)
 app.add_typer(gaps.app, name="gaps")
 
 
