@@ -6,8 +6,8 @@ from typing import Optional
 import typer
 
 from syllabus import __version__
+from syllabus.cli import bench, concepts, corpus, db, diagnose, extract, gaps, ontology, repair
 from syllabus.cli import compile as compile_cli
-from syllabus.cli import concepts, corpus, db, diagnose, extract, gaps, ontology, repair
 from syllabus.cli.common import (
     STATE,
     SyllabusGroup,
@@ -33,6 +33,7 @@ app.command("diagnose")(diagnose.diagnose_cmd)
 app.add_typer(compile_cli.builds_app, name="builds")
 app.command("repair")(repair.repair_cmd)
 app.add_typer(gaps.app, name="gaps")
+app.add_typer(bench.app, name="bench")
 
 
 def _version(value: bool) -> None:
