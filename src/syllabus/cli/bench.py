@@ -83,3 +83,6 @@ def list_cmd(
         if it["leak"]:
             typer.echo(f"  leak: {it['leak']}")
     info(f"{len(items)} items")
+
+
+from syllabus.cli import bench_run as bench_run  # noqa: E402,F401  (registers bench run/runs)

@@ -34,6 +34,7 @@ app.add_typer(compile_cli.builds_app, name="builds")
 app.command("repair")(repair.repair_cmd)
 app.add_typer(gaps.app, name="gaps")
 app.add_typer(bench.app, name="bench")
+app.add_typer(bench.bench_run.results_app, name="results")  # `bench` imports bench_run at its end
 
 
 def _version(value: bool) -> None:

