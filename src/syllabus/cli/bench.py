@@ -85,4 +85,5 @@ def list_cmd(
     info(f"{len(items)} items")
 
 
+from syllabus.cli import bench_import  # noqa: E402,F401
 from syllabus.cli import bench_run as bench_run  # noqa: E402,F401  (registers bench run/runs)
