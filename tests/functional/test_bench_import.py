@@ -2,13 +2,13 @@
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from syllabus.config import load_workspace
 from syllabus.store import open_store
-from syllabus.store.tables import Item, ItemUnit
+from syllabus.store.tables import Item, ItemUnit, Result, Run
 
-I, IU = Item.__table__, ItemUnit.__table__
+I, IU, RS = Item.__table__, ItemUnit.__table__, Result.__table__
 
 CRAFTED = [
     {"id": "c1", "question": "What is the momentum of a moving body?",
@@ -97,6 +97,35 @@ def test_bad_reimport_leaves_the_previous_import(sample_ws, cli):
     result = cli(sample_ws, "bench", "import", str(bench), "--top-k", "0")
     assert result.exit_code == 2 and "E080" in result.stderr and "crafted.jsonl:2" in result.stderr
     assert stored(sample_ws) == before
+
+
+def test_reworded_items_lose_their_results(workspace, cli):
+    """On a store without concepts nothing is linked (and no model is loaded): cheap on both backends."""
+    bench = write(workspace / "b.jsonl", CRAFTED)
+    report = json.loads(cli(workspace, "bench", "import", str(bench), "--json").stdout)
+    assert (report["new"], report["linked"], report["linked_share"]) == (4, 0, 0.0)
+    items, _ = stored(workspace)
+    ws = load_workspace(workspace)
+    st = open_store(ws.store_url)
+    try:
+        with st.transaction() as s:
+            s.execute(insert(Run.__table__).values(id="r1", model="m", backend="file", params="{}", split=None,
+                                                   started="t", seconds=0.0))
+            s.execute(insert(RS), [dict(run_id="r1", item_id=items[k].id, prediction=0, correct=1, scores=None)
+                                   for k in ("c1", "c2", "c3")])
+    finally:
+        st.close()
+    write(bench, [{**CRAFTED[0], "answer_index": 1}, {**CRAFTED[1], "question": "Which organelle?"}, CRAFTED[2],
+                  {**CRAFTED[3], "extra": 1}])
+    again = json.loads(cli(workspace, "bench", "import", str(bench), "--split", "dev", "--json").stdout)
+    assert again["results_cleared"] == 2 and again["new"] == 0
+    st = open_store(ws.store_url)
+    try:
+        with st.transaction() as s:
+            assert set(s.scalars(select(RS.c.item_id))) == {items["c3"].id}
+            assert s.scalar(select(I.c.answer).where(I.c.id == items["c1"].id)) == 1
+    finally:
+        st.close()
 
 
 @pytest.mark.parametrize("line, detail", [

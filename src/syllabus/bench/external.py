@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from syllabus.errors import SyllabusError
 from syllabus.store.batch import BATCH, delete_ids
-from syllabus.store.tables import Concept, Item, ItemUnit, Label
+from syllabus.store.tables import Concept, Item, ItemUnit, Label, Result
 
-C, L, I, IU = (t.__table__ for t in (Concept, Label, Item, ItemUnit))
+C, L, I, IU, RS = (t.__table__ for t in (Concept, Label, Item, ItemUnit, Result))
 
 EXPECTED = ('{"id": "...", "question": "...", "choices": ["...", "..."], "answer_index": 0} '
             '(or "answer": "A".."Z" instead of answer_index; other keys are ignored)')
@@ -60,6 +60,7 @@ class ImportReport:
     unchanged: int = 0
     stale: int = 0  # items of this benchmark no longer in the file (removed with prune)
     pruned: int = 0
+    results_cleared: int = 0  # results of items whose question, choices or answer changed
     splits: dict[str, int] = field(default_factory=dict)
     linked: int = 0
     linked_by: dict[str, int] = field(default_factory=dict)  # items linked by label / by embedding
@@ -341,6 +342,11 @@ def _write(session: Session, report: ImportReport, rows: list[dict], units: dict
                and any(getattr(existing[r["id"]], c) != r[c] for c in _COLUMNS)]
     if new:
         session.execute(insert(I), new)
+    # a changed question, choice or answer makes the item's earlier results meaningless: they go
+    reworded = [r["id"] for r in changed if any(getattr(existing[r["id"]], c) != r[c]
+                                                for c in ("question", "choices", "answer"))]
+    for i in range(0, len(reworded), BATCH):
+        report.results_cleared += session.execute(delete(RS).where(RS.c.item_id.in_(reworded[i:i + BATCH]))).rowcount
     if changed:
         session.execute(update(I).where(I.c.id == bindparam("_id")).values({c: bindparam(c) for c in _COLUMNS}),
                         [{"_id": r["id"], **{c: r[c] for c in _COLUMNS}} for r in changed])

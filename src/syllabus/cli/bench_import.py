@@ -54,6 +54,9 @@ def import_cmd(
     if len(names) > 1:
         for name, d in report.by_discipline.items():
             typer.echo(f"  {name}: {d['linked']} items link to its concepts ({d['share']:.1%}); owns {d['items']}")
+    if report.results_cleared:
+        info(f"{report.results_cleared} results of reworded items were removed (their question, choices or answer "
+             f"changed)")
     if report.stale:
         verb = "removed" if prune else "kept (pass --prune to remove them)"
         info(f"{report.stale} items of {report.benchmark} are no longer in the file: {verb}")
