@@ -102,7 +102,8 @@ def test_filters(sqlite_ws, cli):
     data = _run_json(cli, sqlite_ws, "--level", "L1", "--discipline", "physics")
     assert set(data["levels"]) == {"L1"} and set(data["disciplines"]) == {"physics"}
     assert data["items"] == sum(1 for r in DEV if r["level"] == "L1" and r["discipline"] == "physics")
-    assert _run_json(cli, sqlite_ws, "--limit", "3")["items"] == 3
+    limited = _run_json(cli, sqlite_ws, "--limit", "3", "--threads", "1")
+    assert limited["items"] == 3 and limited["params"]["threads"] == 1
     bad = cli(sqlite_ws, "bench", "run", "--model", "tiny", "--discipline", "chemistry")
     assert bad.exit_code == 2 and "E004" in bad.stderr
     assert cli(sqlite_ws, "bench", "run", "--split", "train").exit_code == 2

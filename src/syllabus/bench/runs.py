@@ -334,6 +334,7 @@ class RunOptions:
     run: str | None = None
     replace: bool = False
     device: str | None = None
+    threads: int | None = None  # torch CPU threads (default: torch's choice)
 
 
 def run_bench(ws, opts: RunOptions, note=None) -> dict[str, Any]:
@@ -365,7 +366,7 @@ def run_bench(ws, opts: RunOptions, note=None) -> dict[str, Any]:
             tick = time.perf_counter()
             path = models.resolve(model_name, ws.root, texts)  # converts or builds the model once
             prepare = time.perf_counter() - tick
-            loaded = models.load(model_name, path, device=opts.device)
+            loaded = models.load(model_name, path, device=opts.device, threads=opts.threads)
             note(f"loaded {model_name} ({path}) on {loaded.device} in {loaded.load_seconds:.1f} s")
             scorer = TransformersScorer(loaded, batch_size=opts.batch_size, norm=opts.norm)
             params.update(model_path=str(path), prepare_seconds=round(prepare, 2),

@@ -108,7 +108,10 @@ class TransformersScorer:
         self.norm = norm
 
     def params(self) -> dict[str, Any]:
+        import torch
+
         return {"batch_size": self.batch_size, "normalisation": self.norm, "device": self.loaded.device,
+                "threads": torch.get_num_threads() if self.loaded.device == "cpu" else None,
                 "dtype": self.loaded.dtype, "context": "Question: {question}\\nAnswer:", "continuation": " {choice}"}
 
     def encode(self, items: list[MCItem]) -> list[_Seq]:

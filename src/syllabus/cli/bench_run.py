@@ -64,6 +64,8 @@ def run_cmd(
     run: Optional[str] = typer.Option(None, "--run", help="Run id (default: <model>-<split>-<items>[-k])."),
     replace: bool = typer.Option(False, "--replace", help="Score again into an existing run id."),
     device: Optional[str] = typer.Option(None, "--device", help="torch device (default: cuda when available, else cpu)."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1,
+                                          help="torch CPU threads (default: one per core; 1 is faster on a busy machine)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Score benchmark items with a causal LM and record the run with per-item results."""
@@ -76,7 +78,7 @@ def run_cmd(
     key = os.environ.get(api_key) if api_key else os.environ.get("OPENAI_API_KEY")
     opts = RunOptions(model=model, backend=backend, base_url=base_url, api_key=key, split=split, limit=limit,
                       level=level, disciplines=[discipline] if discipline else None, batch_size=batch_size,
-                      norm=norm, run=run, replace=replace, device=device)
+                      norm=norm, run=run, replace=replace, device=device, threads=threads)
     report = run_bench(ws, opts, note=_note)
     if as_json:
         emit_json(report)
