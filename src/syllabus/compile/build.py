@@ -26,7 +26,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from syllabus.compile import dedup
-from syllabus.compile.fingerprint import PRIMARY_KINDS, canonical, digest, fingerprint, split_key, unit_fields
+from syllabus.compile.fingerprint import (
+    PRIMARY_KINDS,
+    deps_text,
+    digest,
+    fingerprint,
+    parse_deps,
+    split_key,
+    unit_fields,
+)
 from syllabus.compile.graph import Graph, Usability
 from syllabus.compile.renderers import Choice, Reader, Renderer, renderers
 from syllabus.compile.selector import Selector
@@ -41,7 +49,7 @@ _PLACEHOLDER = ("todo", "tbd", "lorem ipsum", "n/a", "none", "null", "placeholde
 XU, XE, XD, XB, XJ = (t.__table__ for t in (Unit, Example, ExampleDep, Build, GraphChange))
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     """An example of the new build: reused from the parent build (line None) or freshly rendered."""
 
@@ -89,6 +97,7 @@ class Compiled:
     fingerprint_sums: dict[str, int]
     dedup_arrays: dict = field(default_factory=dict)
     selector: str | None = None
+    full: bool = False  # every unit was fingerprinted afresh
 
     @property
     def up_to_date(self) -> bool:
@@ -166,6 +175,8 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         discipline, fields_ = now
         fp, hashes = fingerprint(fields_)
         fps[key] = fp
+        if full:
+            unit_updates[key] = (discipline, fp, hashes)  # the table is rewritten whole
         if old is None or old[1] != fp:
             unit_updates[key] = (discipline, fp, hashes)
             if old is None:
@@ -222,7 +233,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
                         Choice(cfg.seed, job).index(len(variants), "template:" + task.name)
                     tpl = variants[pick % len(variants)]
                     eid = "ex-" + digest("|".join((renderer.ref, tpl.sha, settings["system_template"], str(cfg.seed),
-                                                   task.name, job, canonical(deps))))
+                                                   task.name, job, deps_text(deps))))
                     planned[(renderer.name, task.name)] = (eid, renderer, tpl, deps, task)
         old = old_rows.get(job, {})
         old_by_slot = {(r["renderer"].split("@")[0], r["task"]): r for r in old.values()}
@@ -250,7 +261,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     result = Compiled(parent=parent, settings=settings, changes=changes, counts=counts, new=new, removed_ids=removed,
                       unit_updates=unit_updates, stale_units=changed_keys, pending_jobs=pending, redone_jobs=selected,
                       journal_max=journal_max, fingerprint_sums={d: format(v, "032x") for d, v in sorted(sums.items())},
-                      selector=selector.text if selector else None)
+                      selector=selector.text if selector else None, full=full)
     result.dedup_arrays = _dedup(parent_index, new, removed, cfg.near_duplicate_threshold)
     return result
 
@@ -265,7 +276,7 @@ def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, task, job
             seed: int) -> Candidate:
     context = {"discipline": discipline, **task.context}
     blocks = templates.render(tpl.name, context)
-    system = templates.render_text("system.j2", {"discipline": discipline})
+    system = templates.system(discipline)
     for role in ("user", "assistant"):
         _check_content(blocks[role], role, job, renderer.ref, tpl.name)
     messages = [{"role": "system", "content": system}, {"role": "user", "content": blocks["user"]},
@@ -289,7 +300,7 @@ def _check_content(text: str, role: str, unit: str, renderer: str, template: str
 
 def _why(deps: dict, previous: dict, fps: dict, reasons: dict, tpl, renderer: Renderer) -> list[str]:
     out = []
-    old_deps = json.loads(previous["deps"])
+    old_deps = parse_deps(previous["deps"])
     if previous["template"] != tpl.name or previous["template_sha"] != tpl.sha:
         out.append(f"template {tpl.name} changed")
     if previous["renderer"] != renderer.ref:

@@ -28,19 +28,37 @@ def normalise(text: str) -> str:
     return " ".join(_WORD.findall(text.casefold()))
 
 
-def signatures(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(exact hash uint64 [n], MinHash uint32 [n, NUM_PERM]) of the texts."""
+def signatures(texts: list[str], chunk: int = 4_000) -> tuple[np.ndarray, np.ndarray]:
+    """(exact hash uint64 [n], MinHash uint32 [n, NUM_PERM]) of the texts, vectorised per chunk.
+
+    Shingles are word 3-grams, hashed from per-word CRC32s in numpy; each text ends with two pad
+    words so that short texts still have a shingle.
+    """
     n = len(texts)
     exact = np.empty(n, dtype=np.uint64)
     sig = np.empty((n, NUM_PERM), dtype=np.uint32)
-    for i, text in enumerate(texts):
-        norm = normalise(text)
-        exact[i] = zlib.crc32(norm.encode()) << 32 | zlib.adler32(norm.encode())
-        words = norm.split()
-        shingles = {" ".join(words[j:j + 3]) for j in range(max(1, len(words) - 2))}
-        x = np.fromiter((zlib.crc32(s.encode()) for s in shingles), dtype=np.uint64, count=len(shingles))
+    crc = zlib.crc32
+    for lo in range(0, n, chunk):
+        words: list[int] = []
+        starts = []
+        for i, text in enumerate(texts[lo:lo + chunk], lo):
+            norm = normalise(text)
+            raw = norm.encode()
+            exact[i] = crc(raw) << 32 | zlib.adler32(raw)
+            starts.append(len(words))
+            words.extend([crc(w.encode()) for w in norm.split()])
+            words.extend((0, 0))
+        w = np.array(words, dtype=np.uint64)
+        ends = np.r_[starts[1:], len(words)] - 2  # shingles start anywhere but in the two pad words
+        valid = np.ones(len(w) - 2, dtype=bool)
+        valid[np.r_[ends, ends + 1][np.r_[ends, ends + 1] < len(valid)]] = False
         with np.errstate(over="ignore"):
-            sig[i] = ((np.outer(x, _A) + _B) % _PRIME).min(axis=0).astype(np.uint32)
+            shingle = (w[:-2] * np.uint64(0x9E3779B97F4A7C15) ^ w[1:-1] * np.uint64(0xC2B2AE3D27D4EB4F) ^ w[2:])[valid]
+            values = shingle[:, None] * _A[None, :] + _B[None, :]
+        values = (values & _PRIME) + (values >> np.uint64(61))  # mod 2**61 - 1, Mersenne style
+        values = np.where(values >= _PRIME, values - _PRIME, values)
+        first = np.cumsum(np.r_[0, valid]).astype(np.int64)[np.array(starts)]
+        sig[lo:lo + len(starts)] = np.minimum.reduceat(values, first, axis=0).astype(np.uint32)
     return exact, sig
 
 

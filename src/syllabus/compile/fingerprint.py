@@ -76,3 +76,12 @@ def fingerprint(fields: dict) -> tuple[str, dict[str, str]]:
 
 def _ev(e) -> list:
     return [e.id, e.document, e.chunk, e.start, e.end, e.sentence]
+
+
+def deps_text(deps: dict[str, str]) -> str:
+    """A dependency map as compact text (``key fingerprint`` per line, keys sorted): hashed and stored."""
+    return "\n".join(f"{k} {v}" for k, v in sorted(deps.items()))
+
+
+def parse_deps(text: str) -> dict[str, str]:
+    return dict(line.rsplit(" ", 1) for line in text.splitlines() if line)

@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_examples
-from syllabus.compile.fingerprint import canonical, digest
+from syllabus.compile.fingerprint import canonical, deps_text, digest
 from syllabus.errors import SyllabusError
 
 EXAMPLES, DROPPED, INDEX, MANIFEST = "examples.jsonl", "dropped.jsonl", "index.npz", "manifest.json"
@@ -141,25 +141,25 @@ def record(session: Session, compiled: Compiled, staged: Staged, root: Path) -> 
     rows, deps = [], []
     for offset, c in enumerate(compiled.new):
         seq = next_seq + offset
-        rows.append({"seq": seq, "id": c.id, "unit": c.unit, "discipline": c.discipline, "renderer": c.renderer,
-                     "task": c.task, "template": c.template, "template_sha": c.template_sha,
-                     "deps": canonical(c.deps), "dropped": reason_of.pop(c.id, None), "stale": 0,
-                     "build": staged.build_id})
-        deps += [{"unit": k, "example": seq} for k in c.deps]
-    for i in range(0, len(rows), 20_000):
-        session.execute(insert(XE), rows[i:i + 20_000])
-    deps.sort(key=lambda d: (d["unit"], d["example"]))
-    for i in range(0, len(deps), 50_000):
-        session.execute(insert(XD), deps[i:i + 50_000])
+        rows.append((seq, c.id, c.unit, c.discipline, c.renderer, c.task, c.template, c.template_sha,
+                     deps_text(c.deps), reason_of.pop(c.id, None), 0, staged.build_id))
+        deps += [(k, seq) for k in c.deps]
+    bulk_insert(session, XE, ("seq", "id", "unit", "discipline", "renderer", "task", "template", "template_sha",
+                              "deps", "dropped", "stale", "build"), rows)
+    deps.sort()
+    bulk_insert(session, XD, ("unit", "example"), deps)
     for eid, reason in reason_of.items():
         session.execute(update(XE).where(XE.c.id == eid).values(dropped=reason))
-    changed = sorted(compiled.stale_units)
-    for i in range(0, len(changed), 500):
-        session.execute(update(XE).where(XE.c.seq.in_(select(XD.c.example).where(XD.c.unit.in_(changed[i:i + 500]))))
-                        .values(stale=1))
-    redone = sorted(compiled.redone_jobs)
-    for i in range(0, len(redone), 500):
-        session.execute(update(XE).where(XE.c.unit.in_(redone[i:i + 500]), XE.c.stale == 1).values(stale=0))
+    if compiled.pending_jobs:  # examples of unselected jobs that read a changed unit are now stale
+        changed = sorted(compiled.stale_units)
+        for i in range(0, len(changed), 500):
+            session.execute(update(XE).where(XE.c.seq.in_(select(XD.c.example)
+                                                          .where(XD.c.unit.in_(changed[i:i + 500]))))
+                            .values(stale=1))
+    if session.scalar(select(XE.c.seq).where(XE.c.stale == 1).limit(1)) is not None:
+        redone = sorted(compiled.redone_jobs)
+        for i in range(0, len(redone), 500):
+            session.execute(update(XE).where(XE.c.unit.in_(redone[i:i + 500]), XE.c.stale == 1).values(stale=0))
     save_state(session, compiled)
     session.execute(insert(XB).values(id=staged.build_id, seq=staged.seq, parent=staged.manifest["parent"],
                                       created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -167,19 +167,34 @@ def record(session: Session, compiled: Compiled, staged: Staged, root: Path) -> 
                                       counts=canonical(staged.manifest["changes"])))
 
 
+def bulk_insert(session: Session, table, columns: tuple[str, ...], rows: list[tuple], batch: int = 50_000) -> None:
+    """Many rows through the driver's executemany (no per-row statement compilation)."""
+    if not rows:
+        return
+    style = session.get_bind().dialect.paramstyle
+    mark = "?" if style == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    conn = session.connection()
+    for i in range(0, len(rows), batch):
+        conn.exec_driver_sql(sql, rows[i:i + batch])
+
+
 def save_state(session: Session, compiled: Compiled) -> None:
     """Refreshed fingerprints and the consumed journal (pending unselected jobs stay in it)."""
     updates = compiled.unit_updates
     gone = [k for k, v in updates.items() if v is None]
     present = sorted(k for k, v in updates.items() if v is not None)
+    if compiled.full:  # every unit was fingerprinted: replace the table
+        session.execute(delete(XU))
+        gone, present_old = [], []
+    else:
+        present_old = present
     for i in range(0, len(gone), 500):
         session.execute(delete(XU).where(XU.c.key.in_(gone[i:i + 500])))
-    for i in range(0, len(present), 500):
-        session.execute(delete(XU).where(XU.c.key.in_(present[i:i + 500])))
-    rows = [{"key": k, "discipline": updates[k][0], "fp": updates[k][1], "fields": canonical(updates[k][2])}
-            for k in present]
-    for i in range(0, len(rows), 20_000):
-        session.execute(insert(XU), rows[i:i + 20_000])
+    for i in range(0, len(present_old), 500):
+        session.execute(delete(XU).where(XU.c.key.in_(present_old[i:i + 500])))
+    bulk_insert(session, XU, ("key", "discipline", "fp", "fields"),
+                [(k, updates[k][0], updates[k][1], canonical(updates[k][2])) for k in present])
     session.execute(delete(XJ).where(XJ.c.seq <= compiled.journal_max))
     pending = sorted(compiled.pending_jobs)
     if pending:

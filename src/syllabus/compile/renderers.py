@@ -9,11 +9,11 @@ unrelated edit does not reshuffle other examples. Third-party renderers register
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Callable
 
-from syllabus.compile.fingerprint import digest
 from syllabus.compile.graph import ConceptView, Graph
 from syllabus.errors import SyllabusError
 
@@ -137,13 +137,14 @@ class Choice:
 
     def rank(self, items, salt: str) -> list:
         """Items in a fixed pseudo-random order; adding an item moves no other relative to each other."""
-        return sorted(set(items), key=lambda x: digest(f"{self.seed}|{self.unit}|{salt}|{x}", 8))
+        prefix = f"{self.seed}|{self.unit}|{salt}|"
+        return sorted(set(items), key=lambda x: (zlib.crc32((prefix + x).encode()), x))
 
     def flag(self, salt: str) -> bool:
-        return int(digest(f"{self.seed}|{self.unit}|{salt}", 4), 16) % 2 == 0
+        return zlib.crc32(f"{self.seed}|{self.unit}|{salt}".encode()) % 2 == 0
 
     def index(self, n: int, salt: str) -> int:
-        return int(digest(f"{self.seed}|{self.unit}|{salt}", 8), 16) % n
+        return zlib.crc32(f"{self.seed}|{self.unit}|{salt}".encode()) % n
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,31 @@ def definiens(concept) -> str:
     if m and m.group("label").casefold() in {concept.label.casefold(), *(a.casefold() for a in concept.alt_labels)}:
         text = text[m.end():]
     for name in sorted((concept.label, *concept.alt_labels), key=len, reverse=True):
-        text = re.sub(rf"\b{re.escape(name)}\b", "this term", text, flags=re.IGNORECASE)
+        text = _mask(text, name)
     text = _first_upper(text.strip())
     return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _mask(text: str, name: str, mask: str = "this term") -> str:
+    """Replace whole-word, case-insensitive occurrences of *name* (no regex compiled per name)."""
+    low, key = text.lower(), name.lower()
+    if not key or key not in low:
+        return text
+    if len(low) != len(text):  # lower-casing changed lengths: let re handle the offsets
+        return re.sub(rf"\b{re.escape(name)}\b", mask, text, flags=re.IGNORECASE)
+    out, start = [], 0
+    i = low.find(key)
+    while i >= 0:
+        end = i + len(key)
+        before = low[i - 1] if i else " "
+        after = low[end] if end < len(low) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            out.append(text[start:i])
+            out.append(mask)
+            start = end
+        i = low.find(key, end if start == end else i + 1)
+    out.append(text[start:])
+    return "".join(out)
 
 
 def define(concept) -> str:
@@ -76,6 +98,7 @@ class Templates:
         self._variants: dict[str, list[TemplateRef]] = {}
         self._compiled: dict[str, jinja2.Template] = {}
         self._sha: dict[str, str] = {}
+        self._system: dict[str, str] = {}
 
     def variants(self, task: str) -> list[TemplateRef]:
         """The phrasings of a task (``concept.definition``), sorted by name."""
@@ -112,6 +135,12 @@ class Templates:
         except Exception as exc:  # undefined variables, sandbox violations, filter errors
             raise SyllabusError("E060", template=self._path(name), where=_line(exc, template),
                                 detail=f"{type(exc).__name__}: {exc}") from exc
+
+    def system(self, discipline: str) -> str:
+        """The system message for a discipline (rendered once)."""
+        if discipline not in self._system:
+            self._system[discipline] = self.render_text("system.j2", {"discipline": discipline})
+        return self._system[discipline]
 
     def render_text(self, name: str, context: dict) -> str:
         template = self._template(name)
