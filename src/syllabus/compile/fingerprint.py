@@ -84,4 +84,6 @@ def deps_text(deps: dict[str, str]) -> str:
 
 
 def parse_deps(text: str) -> dict[str, str]:
+    if text.startswith("{"):  # stores compiled before the compact form
+        return json.loads(text)
     return dict(line.rsplit(" ", 1) for line in text.splitlines() if line)
