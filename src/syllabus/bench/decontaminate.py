@@ -38,20 +38,19 @@ import numpy as np
 N = 13
 BLOCK = 20_000  # examples hashed at a time
 _BASE = np.uint64(1_000_003)
-_TOKEN = re.compile(r"\w+|[.?!:;\"\u201c\u201d\n]+")
 MARK = "\x00"  # a sentence or clause boundary
+_BOUNDARY = re.compile(r"[.?!:;\"\u201c\u201d\n]+")
+_WORD = re.compile(r"\w+|\x00")
+_RUN = re.compile(r"\x00(?: \x00)+")
 
 
 def tokens(text: str) -> list[str]:
     """Lower-cased words, with one MARK for each run of sentence punctuation, framed by MARKs."""
-    out = [MARK]
-    for tok in _TOKEN.findall(text.casefold()):
-        tok = tok if tok[0].isalnum() or tok[0] == "_" else MARK
-        if tok != MARK or out[-1] != MARK:
-            out.append(tok)
-    if out[-1] != MARK:
-        out.append(MARK)
-    return out if len(out) > 1 else []
+    words = _WORD.findall(_BOUNDARY.sub(" \x00 ", text.casefold()))
+    if not any(w != MARK for w in words):
+        return []
+    out = _RUN.sub(MARK, " ".join([MARK, *words, MARK])).split(" ")
+    return out
 
 
 @dataclass(frozen=True)
@@ -85,11 +84,19 @@ class _Vocab:
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
 
-    def add(self, toks: list[str]) -> np.ndarray:
-        return np.array([self.ids.setdefault(t, len(self.ids) + 2) for t in toks], dtype=np.uint64)
+    def add(self, toks: list[str]) -> list[int]:
+        return [self.ids.setdefault(t, len(self.ids) + 2) for t in toks]
 
     def get(self, toks: list[str]) -> np.ndarray:
         return np.array([self.ids.get(t, 1) for t in toks], dtype=np.uint64)
+
+
+def _hash(ids: list[int]) -> int:
+    """The polynomial hash of one window, as :func:`_hashes` computes it."""
+    h = 0
+    for i in ids:
+        h = (h * 1_000_003 + i) & 0xFFFF_FFFF_FFFF_FFFF
+    return h
 
 
 def _hashes(ids: np.ndarray, k: int) -> np.ndarray:
@@ -118,11 +125,11 @@ def _plan(probes: list[Probe], vocab: _Vocab) -> _Plan:
             continue
         ids = vocab.add(toks)
         if len(toks) < N:
-            h = int(_hashes(ids, len(toks))[0])
+            h = _hash(ids)
             plan.whole[i] = (len(toks), h)
             plan.wanted[len(toks)].add(h)
             continue
-        grams = _hashes(ids, N)
+        grams = _hashes(np.array(ids, dtype=np.uint64), N)
         masked = np.zeros(len(toks), dtype=bool)
         for text in p.taught:
             _mark(toks, tokens(text)[1:-1], masked)  # without its framing boundaries

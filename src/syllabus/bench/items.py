@@ -15,7 +15,8 @@ The graph is the compiler's usable graph (:class:`~syllabus.compile.graph.Graph`
 ``[compile]`` usability settings). Distractors are concepts of the same discipline drawn from
 siblings, the reversed relation, concepts reached by a different predicate, concepts in the same
 role or of the same type, and near misses by label-embedding similarity (MiniLM, cached in the
-store); they are scored by source, similarity to the answer and closeness of length to the
+store; only in disciplines of at most ``Settings.near_miss_limit`` concepts, as embedding a large
+uncached graph on CPU takes minutes); they are scored by source, similarity to the answer and closeness of length to the
 answer's, and one that is correct by *any* path is never used: for ``(X, p, ?)`` nothing reached
 from X by a path ``is_a* p (p|is_a)*``, nor a kind of the end of a p edge, nor what such a
 kind's p edges lead to in turn (see :func:`closure`; for ``is_a`` itself: nothing in ``is_a+``;
@@ -38,8 +39,6 @@ whose distractors changed) are deleted with their results, and the report counts
 from __future__ import annotations
 
 import json
-import math
-import re
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -61,7 +60,8 @@ LEVELS = ("L1", "L2", "L3")
 SPLITS = ("dev", "test")
 SYMMETRIC = {"related_to"}
 NEAR_MISSES = 8  # embedding neighbours considered per answer concept
-POOL = 24  # candidates drawn from a large pool (same type, same role, whole discipline)
+POOL = 12  # candidates drawn from a large pool (same type, same role, whole discipline)
+MAX_PER_POOL = 4 * POOL  # candidates taken from a structural pool (a hub's siblings or neighbours)
 LENGTH_WEIGHT = 0.6  # score penalty per unit of |log(length ratio)| between a distractor and the answer
 BONUS = {"sibling": 1.0, "reversed": 1.0, "other_predicate": 0.9, "neighbour": 0.8, "same_role": 0.7,
          "same_type": 0.6, "near_miss": 0.5, "discipline": 0.0}
@@ -83,6 +83,7 @@ class Settings:
     seed: int = 0
     usability: Usability = Usability()
     embedding_model: str = "all-MiniLM-L6-v2"
+    near_miss_limit: int = 5000  # larger disciplines get no embedding near misses (embedding them is slow on CPU)
 
     @classmethod
     def from_workspace(cls, ws, options: int = 4, seed: int = 0) -> "Settings":
@@ -138,8 +139,16 @@ def _fold(text: str) -> str:
 
 
 def _names(text: str, concept) -> bool:
-    """The text names the concept (also inflected: "chromosomes" for "chromosome")."""
-    return any(re.search(rf"\b{re.escape(n)}", text, re.IGNORECASE) for n in (concept.label, *concept.alt_labels))
+    """The text names the concept at a word start (also inflected: "chromosomes" for "chromosome")."""
+    low = text.casefold()
+    for name in (concept.label, *concept.alt_labels):
+        name = name.casefold()
+        at = low.find(name)
+        while name and at >= 0:
+            if at == 0 or not (low[at - 1].isalnum() or low[at - 1] == "_"):
+                return True
+            at = low.find(name, at + 1)
+    return False
 
 
 def closure(out: dict, into: dict, x: str, p: str) -> frozenset:
@@ -182,6 +191,7 @@ class _View:
         self.rels = [graph.relation(k.split(":", 1)[1]) for k in keys if k.startswith("relation:")]
         self.usable = {r.id for r in self.rels}
         self.index = {cid: i for i, cid in enumerate(self.ids)}
+        self.ranks = np.array([int(digest(f"{settings.seed}|rank|{cid}", 8), 16) for cid in self.ids], dtype=np.uint64)
         self.out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         self.into: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         role_s, role_o = defaultdict(set), defaultdict(set)
@@ -225,7 +235,7 @@ class _View:
         if len(ids) <= POOL:
             return ids
         start = int(digest(f"{self.settings.seed}|{salt}", 8), 16) % len(ids)
-        return (ids[start:] + ids[:start])[:POOL]
+        return ids[start:start + POOL] + ids[:max(0, start + POOL - len(ids))]
 
     def siblings(self, cid: str) -> list[str]:
         return [s for p in ("is_a", "part_of") for parent in self.out[p].get(cid, ()) for s in self.into[p][parent]]
@@ -269,33 +279,40 @@ class _View:
     # -- choosing distractors -----------------------------------------------------------------
     def pick(self, answer: str, answer_text: str, pools: list[tuple[str, list[str]]], text_of, ok,
              salt: str) -> list[tuple[str, str, str]] | None:
-        """The best ``options - 1`` distractors, or None when too few pass *ok*."""
+        """The best ``options - 1`` distractors, or None when too few pass *ok*.
+
+        Candidates are scored first (source, similarity, length) and checked in score order, so
+        the costlier correctness check runs on a handful of them only.
+        """
+        need = self.settings.options - 1
         source: dict[str, str] = {}
         for name, ids in pools:
-            for cid in ids:
+            for cid in ids[:MAX_PER_POOL]:
                 source.setdefault(cid, name)
         for cid in self.near.get(answer, ()):
             source.setdefault(cid, "near_miss")
-        seen = {_fold(answer_text)}
-        cands = []
-        for cid, src in source.items():
-            text = text_of(cid) if cid != answer else None
-            if text and _fold(text) not in seen and ok(cid):
-                cands.append((cid, text, src))
-        if len(cands) < self.settings.options - 1:
+        source.pop(answer, None)
+        cands = [(cid, text, src) for cid, src in source.items() if (text := text_of(cid))]
+        if len(cands) < need:
             return None
-        idx = [self.index[c] for c, _, _ in cands]
-        sims = self.vectors[idx] @ self.vectors[self.index[answer]] if self.vectors.shape[1] > 1 else np.zeros(len(idx))
-        base = len(answer_text) + 1
-        scored = sorted(((BONUS[src] + float(s) - LENGTH_WEIGHT * abs(math.log((len(text) + 1) / base)),
-                          digest(f"{self.settings.seed}|{salt}|{cid}", 8), cid, text, src)
-                         for (cid, text, src), s in zip(cands, sims)), key=lambda t: (-t[0], t[1]))
+        idx = np.fromiter((self.index[c] for c, _, _ in cands), dtype=np.int64, count=len(cands))
+        score = np.fromiter((BONUS[src] for _, _, src in cands), dtype=np.float64, count=len(cands))
+        if self.vectors.shape[1] > 1:
+            score += self.vectors[idx] @ self.vectors[self.index[answer]]
+        lengths = np.fromiter((len(t) for _, t, _ in cands), dtype=np.float64, count=len(cands))
+        score -= LENGTH_WEIGHT * np.abs(np.log((lengths + 1) / (len(answer_text) + 1)))
+        tie = self.ranks[idx] ^ np.uint64(int(digest(f"{self.settings.seed}|{salt}", 8), 16))
+        order = np.lexsort((tie, -np.round(score, 9))).tolist()
+        seen = {_fold(answer_text)}
         chosen = []
-        for _, _, cid, text, src in scored:
-            if _fold(text) not in seen:
-                seen.add(_fold(text))
-                chosen.append((cid, text, src))
-            if len(chosen) == self.settings.options - 1:
+        for i in order:
+            cid, text, src = cands[i]
+            folded = _fold(text)
+            if folded in seen or not ok(cid):
+                continue
+            seen.add(folded)
+            chosen.append((cid, text, src))
+            if len(chosen) == need:
                 return chosen
         return None
 
@@ -407,11 +424,12 @@ def draft_items(session: Session, ws, disciplines: list[str], settings: Settings
     for name in disciplines:
         graph.preload(name)
         views.append(_View(graph, name, settings))
-    texts = [v.c[cid].label for v in views for cid in v.ids]
-    if texts:
+    near = [v for v in views if 1 < len(v.ids) <= settings.near_miss_limit]
+    texts = [v.c[cid].label for v in near for cid in v.ids]
+    if texts:  # one call for every label, most of them already cached by extraction
         vectors = embed(session, settings.embedding_model, texts)
         start = 0
-        for v in views:
+        for v in near:
             v.set_vectors(vectors[start:start + len(v.ids)])
             start += len(v.ids)
     skipped: Counter = Counter()

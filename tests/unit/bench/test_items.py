@@ -124,3 +124,45 @@ def test_n_grams_never_span_two_prompts_and_short_fragments_do_not_count():
     assert find_leaks([Probe("it-1", "What does mass require?")], _prompts("What does mass")) == {}
     assert find_leaks([], _prompts("anything")) == {}
     assert find_leaks([Probe("it-1", "")], _prompts("anything")) == {}
+
+
+# -- on both store backends -----------------------------------------------------------------------
+def test_build_sync_and_removal_on_each_backend(workspace, cli):
+    from sqlalchemy import insert, select
+
+    from syllabus.config import load_workspace
+    from syllabus.store import open_store
+    from syllabus.store.tables import Item, Result, Run
+
+    assert cli(workspace, "ontology", "import").exit_code == 0
+    first = json.loads(cli(workspace, "bench", "build", "--options", "3", "--json").stdout)
+    assert first["new"] > 0 and first["decontamination"]["build"] is None
+    assert set(first["counts"]["mini"]) >= {"L1", "L2"}
+    items = json.loads(cli(workspace, "bench", "list", "--json").stdout)
+    causes = [i for i in items if i["kind"] == "relation_object" and i["question"].startswith("Force causes")]
+    assert len(causes) == 1 and causes[0]["answer_text"] == "acceleration"
+    assert "force" not in {c.casefold() for c in causes[0]["choices"]}
+    again = json.loads(cli(workspace, "bench", "build", "--options", "3", "--json").stdout)
+    assert (again["new"], again["removed"], again["unchanged"]) == (0, 0, first["new"])
+    st = open_store(load_workspace(workspace).store_url)
+    try:
+        with st.transaction() as s:
+            s.execute(insert(Run.__table__).values(id="r1", model="m", backend="b", params="{}", split=None,
+                                                   started="2026-01-01T00:00:00", seconds=0.0))
+            s.execute(insert(Result.__table__).values(run_id="r1", item_id=causes[0]["id"], prediction=0, correct=1))
+    finally:
+        st.close()
+    ttl = workspace / "ontologies" / "mini.ttl"
+    ttl.write_text(ttl.read_text().replace(
+        "    rdfs:subClassOf [ a owl:Restriction ; owl:onProperty syl:causes ; owl:someValuesFrom mini:Acceleration ] .",
+        "    ."))
+    assert cli(workspace, "ontology", "import").exit_code == 0
+    third = json.loads(cli(workspace, "bench", "build", "--options", "3", "--json").stdout)
+    assert third["removed"] >= 2 and third["removed_with_results"] == 1
+    st = open_store(load_workspace(workspace).store_url)
+    try:
+        with st.transaction() as s:
+            assert s.scalar(select(Item.__table__.c.id).where(Item.__table__.c.id == causes[0]["id"])) is None
+            assert s.execute(select(Result.__table__)).all() == []
+    finally:
+        st.close()
