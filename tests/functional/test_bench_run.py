@@ -212,6 +212,9 @@ def test_results_import_lm_eval_samples(bws, cli):
     (['{"doc": {"question": "no id"}, "filtered_resps": [[-1.0, false]]}'], "E080", 1),
     (['{"item_id": "phy-00-0", "prediction_index": 1}', '{"item_id": "nope", "prediction_index": 0}'], "E082", 2),
     (['{"doc": {"id": "ext-unknown"}, "filtered_resps": [[-1.0, false], [-2.0, false]]}'], "E082", 1),
+    (['{"doc": {"item_id": "phy-00-0"}, "target": 3, "filtered_resps": [[-1.0, false], [-2.0, false], '
+      '[-3.0, false], [-4.0, false]]}'], "E080", 1),
+    (['{"doc": {"item_id": "phy-00-0"}, "filtered_resps": [[-1.0, false], [-2.0, false]]}'], "E080", 1),
 ])
 def test_results_import_errors_name_file_and_line_and_write_nothing(sqlite_ws, cli, lines, code, line_no):
     f = _write(sqlite_ws / "bad.jsonl", lines)

@@ -15,6 +15,7 @@ Results files for :func:`import_results`, one JSON object per line (blank lines 
   is_greedy]`` per choice and the prediction is the arg-max of the log-likelihoods (lm-eval's
   ``acc``); for generative tasks it holds the reply text, read with the letter parser. Lines of a
   second ``filter`` (lm-eval logs one line per doc per filter) are skipped: the first filter wins.
+  An integer ``target`` must equal the item's answer index (else the choices were in another order).
 
 Nothing is written unless the whole file reads cleanly.
 """
@@ -176,6 +177,7 @@ class _Line:
     prediction: int | None  # None: decide once the item's choices are known
     scores: list[dict[str, Any]] | None = None
     reply: str | None = None
+    target: int | None = None  # lm-eval's gold index, checked against the item's answer
 
 
 def _bad(file: str, line: int, detail: str) -> SyllabusError:
@@ -256,13 +258,18 @@ def _lm_eval_line(obj: dict, file: str, no: int) -> _Line:
            for r in resps):
         lls = [float(r[0]) for r in resps]
         scores = [{"logprob": ll, **({"greedy": bool(r[1])} if len(r) > 1 else {})} for ll, r in zip(lls, resps)]
-        return _Line(no, key, by, pick(lls), scores)
+        return _Line(no, key, by, pick(lls), scores, target=_target(obj))
     reply = resps[0]
     while isinstance(reply, list) and reply:
         reply = reply[0]
     if isinstance(reply, str):
-        return _Line(no, key, by, None, None, reply)
+        return _Line(no, key, by, None, None, reply, target=_target(obj))
     raise _bad(file, no, "`filtered_resps` is neither per-choice [loglikelihood, is_greedy] pairs nor a reply")
+
+
+def _target(obj: dict) -> int | None:
+    target = obj.get("target")
+    return target if isinstance(target, int) and not isinstance(target, bool) else None
 
 
 def import_results(session: Session, path: Path, run_id: str, *, display: str, model: str | None = None,
@@ -301,6 +308,9 @@ def import_results(session: Session, path: Path, run_id: str, *, display: str, m
         elif not 0 <= pred < len(choices):
             raise _bad(display, ln.line, f"prediction {pred} is out of range for item `{row.id}` "
                                           f"({len(choices)} choices: 0..{len(choices) - 1})")
+        if ln.target is not None and ln.target != row.answer:
+            raise _bad(display, ln.line, f"the sample's target {ln.target} is not item `{row.id}`'s answer "
+                                          f"{row.answer}: were its choices in another order?")
         if ln.scores is not None and len(ln.scores) != len(choices):
             raise _bad(display, ln.line, f"{len(ln.scores)} scores for item `{row.id}` with {len(choices)} choices")
         items.append(MCItem(row.id, row.question, choices, row.answer))
