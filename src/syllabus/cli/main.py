@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 
 from syllabus import __version__
-from syllabus.cli import bench, concepts, corpus, db, diagnose, extract, gaps, ontology, repair
+from syllabus.cli import bench, concepts, corpus, db, diagnose, extract, gaps, loop, ontology, repair
 from syllabus.cli import compile as compile_cli
 from syllabus.cli.common import (
     STATE,
@@ -32,6 +32,7 @@ app.command("export")(compile_cli.export_cmd)
 app.command("diagnose")(diagnose.diagnose_cmd)
 app.add_typer(compile_cli.builds_app, name="builds")
 app.command("repair")(repair.repair_cmd)
+app.command("loop")(loop.loop_cmd)
 app.add_typer(gaps.app, name="gaps")
 app.add_typer(bench.app, name="bench")
 app.add_typer(bench.bench_run.results_app, name="results")  # `bench` imports bench_run at its end
