@@ -331,3 +331,12 @@ def test_a_second_compile_waits_or_fails_with_a_coded_error(sample_ws, cli):
         result = cli(sample_ws, "compile", "--wait", "0.3")
         assert result.exit_code == 2 and "E063" in result.stderr and str(os.getpid()) in result.stderr
     assert compile_json(cli, sample_ws, "--wait", "1")["build"]
+
+
+def test_a_deleted_build_folder_is_rebuilt_in_full(sample_ws, cli, tmp_path):
+    first = compile_json(cli, sample_ws)
+    before = sha(sample_ws / "build/latest/examples.jsonl")
+    shutil.rmtree(sample_ws / "build")
+    again = compile_json(cli, sample_ws)
+    assert again["counts"]["rendered"] == first["counts"]["rendered"]
+    assert sha(sample_ws / "build/latest/examples.jsonl") == before

@@ -210,7 +210,8 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     by_kind: dict[str, list[Renderer]] = defaultdict(list)
     for r in sorted(registry.values(), key=lambda r: r.name):
         by_kind[r.kind].append(r)
-    old_rows = _examples_of(session, selected)
+    # without the parent's files no line can be reused: every example is rendered again
+    old_rows = _examples_of(session, selected) if parent_index is not None else {}
     changes: list[Change] = []
     new: list[Candidate] = []
     kept_ids: set[str] = set()
@@ -255,6 +256,8 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
                 changes.append(Change("removed", job, row["task"], None, row["id"],
                                       reasons.get(job, [f"{job} no longer yields a {row['task']} example"])))
     new.sort(key=lambda c: c.id)
+    if parent_index is None:
+        removed = sorted(set(removed) | set(session.scalars(select(XE.c.id))))
     counts = {"new": sum(c.status == "new" for c in changes), "changed": sum(c.status == "changed" for c in changes),
               "removed": sum(c.status == "removed" for c in changes), "rendered": len(new),
               "unchanged": _count_examples(session) - len(removed)}
