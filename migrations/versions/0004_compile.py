@@ -100,6 +100,7 @@ def upgrade() -> None:
         sa.Column("example", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("unit", "example", name="pk_example_dep"),
     )
+    op.create_index("ix_example_dep_example", "example_dep", ["example"])
     dialect = op.get_bind().dialect.name
     for statement in _postgres_triggers() if dialect == "postgresql" else _sqlite_triggers():
         op.execute(statement)
@@ -114,6 +115,7 @@ def downgrade() -> None:
         else:
             for name in ("insert", "update", "delete"):
                 op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_{name}")
+    op.drop_index("ix_example_dep_example", table_name="example_dep")
     op.drop_table("example_dep")
     op.drop_index("ix_example_stale", table_name="example")
     op.drop_index("ix_example_unit", table_name="example")

@@ -39,7 +39,7 @@ def compile_cmd(
 
 def print_compile(outcome, as_json: bool) -> None:
     """The compile report, as JSON or as a few lines (with every change and its reason for a plan)."""
-    report = outcome.report()
+    report = outcome.report(changes=as_json)
     if as_json:
         emit_json(report)
         return

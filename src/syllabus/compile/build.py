@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from syllabus.compile import dedup
@@ -360,15 +360,20 @@ def _units_of_examples_depending_on(session: Session, keys: set[str]) -> set[str
 
 def _jobs_of_changed_templates(session: Session, settings: dict, parent_manifest: dict | None) -> set[str]:
     current = {name: sha for variants in settings["templates"].values() for name, sha in variants}
+    old = (parent_manifest or {}).get("settings", {}).get("templates")
+    if old is None:  # no record of what the examples were rendered with: ask the store
+        used = session.execute(select(XE.c.template, XE.c.template_sha).distinct()).all()
+    else:
+        used = [(name, sha) for variants in old.values() for name, sha in variants]
     jobs: set[str] = set()
-    for name, sha in session.execute(select(XE.c.template, XE.c.template_sha).distinct()):
+    for name, sha in used:
         if current.get(name) != sha:
             jobs |= set(session.scalars(select(XE.c.unit).where(XE.c.template == name).distinct()))
     # a task whose set of phrasings changed may pick another phrasing for any unit
-    old = (parent_manifest or {}).get("settings", {}).get("templates", {})
     for task, variants in settings["templates"].items():
-        if old.get(task) is not None and [v[0] for v in old[task]] != [v[0] for v in variants]:
-            jobs |= set(session.scalars(select(XE.c.unit).where(XE.c.task == task).distinct()))
+        if old and old.get(task) is not None and [v[0] for v in old[task]] != [v[0] for v in variants]:
+            jobs |= set(session.scalars(select(XE.c.unit).where(or_(XE.c.task == task, XE.c.task.like(task + ".%")))
+                                        .distinct()))
     return jobs
 
 
@@ -470,7 +475,10 @@ def load_index(path: Path) -> dict | None:
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     arrays["src"] = arrays["dropped"].astype(np.int64)  # 0: examples.jsonl, 1: dropped.jsonl
-    arrays["reason"] = [str(r) for r in arrays["reason"]]
+    reasons = [""] * len(arrays["ids"])  # only dropped examples have a reason; it is stored for them alone
+    for i, r in zip(arrays.pop("reason_at").tolist(), arrays["reason"].tolist()):
+        reasons[i] = r
+    arrays["reason"] = reasons
     arrays["disc_names"] = [str(n) for n in arrays["disc_names"]]
     arrays["task_names"] = [str(n) for n in arrays["task_names"]]
     return arrays

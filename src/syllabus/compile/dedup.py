@@ -91,20 +91,26 @@ def decide(exact: np.ndarray, sig: np.ndarray, check: np.ndarray,
         starts = np.nonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])[0]
         sizes = np.diff(np.r_[starts, len(order)])
         for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):
-            members = sorted(order[start:start + size].tolist())
-            for pos, i in enumerate(members[1:], 1):
+            members = np.sort(order[start:start + size])
+            for pos in range(1, len(members)):
+                i = int(members[pos])
                 if i not in check_set:
                     continue
-                for j in members[:pos]:
-                    if i in best and best[i][0] <= j:
-                        break
-                    if kind == "exact":
+                if kind == "exact":  # the smallest id in the bucket is the duplicate kept
+                    j = int(members[0])
+                    if i not in best or j < best[i][0]:
                         best[i] = (j, "exact duplicate")
-                        break
-                    similarity = float(np.mean(sig[i] == sig[j]))
-                    if similarity >= threshold:
-                        best[i] = (j, f"near duplicate (estimated Jaccard {similarity:.2f})")
-                        break
+                    continue
+                earlier = members[:pos]
+                if i in best:
+                    earlier = earlier[earlier < best[i][0]]
+                if not len(earlier):
+                    continue
+                similarity = (sig[earlier] == sig[i]).mean(axis=1)  # one vector op per example
+                hit = np.nonzero(similarity >= threshold)[0]
+                if len(hit):
+                    j = int(earlier[hit[0]])
+                    best[i] = (j, f"near duplicate (estimated Jaccard {similarity[hit[0]]:.2f})")
     return best
 
 

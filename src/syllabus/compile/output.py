@@ -121,7 +121,8 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
         np.savez(staging / INDEX, ids=arrays["ids"], exact=arrays["exact"], sig=arrays["sig"],
                  dropped=arrays["dropped"], off=offsets, len=arrays["len"], disc=arrays["disc"], task=arrays["task"],
                  disc_names=np.array(arrays["disc_names"], dtype=str), task_names=np.array(arrays["task_names"], dtype=str),
-                 reason=np.array(arrays["reason"], dtype=str))
+                 reason_at=np.nonzero(arrays["dropped"])[0],
+                 reason=np.array([arrays["reason"][i] for i in np.nonzero(arrays["dropped"])[0].tolist()], dtype=str))
         _write_json(staging / MANIFEST, manifest)
         fd = os.open(staging, os.O_RDONLY)
         os.fsync(fd)

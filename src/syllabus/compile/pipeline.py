@@ -39,13 +39,13 @@ class CompileOutcome:
     notes: list[str] = field(default_factory=list)
     prepared: object = None
 
-    def report(self) -> dict:
+    def report(self, changes: bool = True) -> dict:
         c, s = self.compiled, self.staged
         return {"plan": self.plan, "up_to_date": c.up_to_date, "counts": c.counts,
                 "build": s.build_id if s else None, "path": str(s.final) if s else None,
                 "kept": s.manifest["counts"]["examples"] if s else None,
                 "dropped": s.manifest["counts"]["dropped"] if s else None,
-                "pending": sorted(c.pending_jobs), "changes": [ch.to_dict() for ch in c.changes],
+                "pending": sorted(c.pending_jobs), "changes": [ch.to_dict() for ch in c.changes] if changes else None,
                 "notes": self.notes}
 
 

@@ -357,7 +357,9 @@ def _upper(text: str) -> str:
 
 
 def _lower(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+    from syllabus.compile.templates import _first_lower
+
+    return _first_lower(text)
 
 
 BUILTIN = (

@@ -32,7 +32,10 @@ def _first_upper(text: str) -> str:
 
 
 def _first_lower(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+    """Lower-case a sentence's first word unless it looks like a name or an acronym ("DNA", "Newton's")."""
+    word = text.split(" ", 1)[0]
+    plain = word in ("A", "An", "The") or (word[1:].isalpha() and word[1:].islower())
+    return text[:1].lower() + text[1:] if plain else text
 
 
 def join_and(items) -> str:

@@ -245,6 +245,7 @@ class ExampleDep(Base):
 
 
 Index("ix_example_stale", Example.stale)
+Index("ix_example_dep_example", ExampleDep.example)
 
 
 class Item(Base):

@@ -18,6 +18,10 @@ def test_define_and_definiens():
     assert definiens(sentence) == "A section of road tilted toward the inside of the turn."
     leaky = concept("RNA", "Ribonucleic acid, or RNA, copies genetic information.", ["ribonucleic acid"])
     assert "RNA" not in definiens(leaky) and "ibonucleic" not in definiens(leaky)
+    article = concept("resonance", "A harmonic response of a system")
+    assert define(article) == "Resonance is a harmonic response of a system."
+    acronym = concept("genome", "DNA of an organism")
+    assert define(acronym) == "Genome is DNA of an organism."
     assert join_and(["a"]) == "a" and join_and(["a", "b", "c"]) == "a, b and c" and join_and([]) == ""
 
 
