@@ -11,7 +11,7 @@ distractors the model chose, the train chains to teach from. Each gap kind has i
 """
 from __future__ import annotations
 
-from syllabus.compile.renderers import RULE_REASONS, Choice, Reader, Renderer, Task, phrase
+from syllabus.compile.renderers import Choice, Reader, Renderer, Task, chain_context, phrase
 
 
 def _concept_gap(r: Reader, g, ch: Choice) -> list[Task]:
@@ -66,15 +66,7 @@ def _reasoning_break(r: Reader, g, ch: Choice) -> list[Task]:
         chain = r.chain(hid)
         if chain is None:
             continue
-        steps, evidence = [], []
-        for rid in chain.relation_ids:
-            rel = r.relation(rid)
-            ev = rel.evidence[0] if rel.evidence else None
-            evidence += [ev] if ev else []
-            steps.append({"subject": r.label(rel.subject), "object": r.label(rel.object),
-                          "verb": phrase(rel.predicate)["verb"], "evidence": ev, "source": rel.source})
-        ctx = {"steps": steps, "subject": r.label(chain.subject), "object": r.label(chain.object),
-               "conclusion": phrase(chain.predicate), "rule_reason": RULE_REASONS.get(chain.rule, "")}
+        ctx, evidence = chain_context(r, chain)
         # the failing bench chain (g.unit) is not a source of this example, so it is not listed
         tasks.append(Task(f"patch.chain.{i + 1}", ctx, [f"chain:{hid}"], evidence, phrasing="patch.chain",
                           variant=i))

@@ -315,10 +315,8 @@ def _relation_true_false(r: Reader, rid: str, ch: Choice) -> Task | None:
 
 
 # -- chain task ---------------------------------------------------------------------------------
-def _chain_explain(r: Reader, hid: str, ch: Choice) -> Task | None:
-    chain = r.chain(hid)
-    if chain is None:
-        return None
+def chain_context(r: Reader, chain) -> tuple[dict, list]:
+    """Template context of a chain walk (each step with its first evidence) and the evidence cited."""
     steps, evidence = [], []
     for rid in chain.relation_ids:
         rel = r.relation(rid)
@@ -328,6 +326,14 @@ def _chain_explain(r: Reader, hid: str, ch: Choice) -> Task | None:
                       "verb": phrase(rel.predicate)["verb"], "evidence": ev, "source": rel.source})
     ctx = {"steps": steps, "subject": r.label(chain.subject), "object": r.label(chain.object),
            "conclusion": phrase(chain.predicate), "rule": chain.rule, "rule_reason": RULE_REASONS.get(chain.rule, "")}
+    return ctx, evidence
+
+
+def _chain_explain(r: Reader, hid: str, ch: Choice) -> Task | None:
+    chain = r.chain(hid)
+    if chain is None:
+        return None
+    ctx, evidence = chain_context(r, chain)
     return Task("chain.explain", ctx, [f"chain:{hid}", *(f"relation:{x}" for x in chain.relation_ids)], evidence)
 
 
