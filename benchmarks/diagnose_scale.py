@@ -3,8 +3,7 @@
 What it measures
 ----------------
 The compiler benchmark's synthetic knowledge base (``compile_scale_data.generate``: by default
-250,000 concepts, 200,000 relations, 50,000 chains over 16 disciplines, fixed seed; when that
-module is absent, a smaller built-in generator of the same kind of graph) is written into the
+250,000 concepts, 200,000 relations, 50,000 chains over 16 disciplines, fixed seed) is written into the
 SQLite store of a fresh workspace. On top of it, with ``random.Random(seed)``:
 
 * ``--results`` dev items (default 20,000): 40% L1 concept probes, 35% L2 relation probes, 15% L3
@@ -30,7 +29,6 @@ How to run
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import sqlite3
@@ -47,71 +45,10 @@ TARGET_S = 10.0
 
 
 def _graph(root: Path, args) -> dict:
-    try:
-        from compile_scale_data import Shape, generate
-    except ImportError:
-        return _own_graph(root, args)
+    from compile_scale_data import Shape, generate
+
     gen = generate(root, Shape(args.concepts, args.relations, args.chains, args.disciplines, args.seed))
     return {"generator": "compile_scale_data", **gen.counts}
-
-
-def _own_graph(root: Path, args) -> dict:
-    """A fallback graph: per discipline an is_a tree (5-8 children), other random relations, is_a chains."""
-    from syllabus.store import open_store
-    from syllabus.store.ids import relation_id
-
-    root.mkdir(parents=True, exist_ok=True)
-    names = [f"d{i:02d}" for i in range(args.disciplines)]
-    cfg = ['[store]', 'url = "sqlite:///.syllabus/store.db"', ""]
-    for i, n in enumerate(names):
-        cfg += ["[[disciplines]]", f'name = "{n}"', f'prefix = "D{i:02d}"', f'iri = "https://x.org/{n}/"', ""]
-    (root / "syllabus.toml").write_text("\n".join(cfg), encoding="utf-8")
-    db = root / ".syllabus" / "store.db"
-    open_store(f"sqlite:///{db}").close()
-    rng = random.Random(args.seed)
-    con = sqlite3.connect(db, isolation_level=None)
-    con.execute("BEGIN")
-    per = args.concepts // len(names)
-    n_rel = args.relations // len(names)
-    n_chain = args.chains // len(names)
-    counts = {"generator": "built-in", "concepts": 0, "relations": 0, "chains": 0}
-    for d, name in enumerate(names):
-        con.execute("INSERT INTO discipline VALUES (?, ?, ?)", (name, f"D{d:02d}", f"https://x.org/{name}/"))
-        ids = [f"D{d:02d}:{i:07d}" for i in range(per)]
-        con.executemany("INSERT INTO concept(id, discipline, pref_label, definition, type, origin, status) "
-                        "VALUES (?, ?, ?, ?, 'class', 'ontology', 'active')",
-                        [(c, name, f"concept {c}", f"Definition of {c}.") for c in ids])
-        parent, rels, nxt, p = {}, [], 1, 0
-        while nxt < per and len(rels) < 0.8 * n_rel:
-            for k in range(nxt, min(per, nxt + rng.randint(5, 8))):
-                parent[k] = p
-                rels.append((relation_id(ids[k], "is_a", ids[p], "ontology"), ids[k], "is_a", ids[p]))
-                nxt += 1
-            p += 1
-        isa = {r[1]: r[0] for r in rels}
-        seen = {(r[1], r[3]) for r in rels}
-        while len(rels) < n_rel:
-            s, o = rng.sample(ids, 2)
-            if (s, o) not in seen:
-                seen.add((s, o))
-                rels.append((relation_id(s, "causes", o, "ontology"), s, "causes", o))
-        con.executemany("INSERT INTO relation(id, discipline, subject_id, predicate, object_id, origin, status, "
-                        "confidence) VALUES (?, ?, ?, ?, ?, 'ontology', 'asserted', 1.0)",
-                        [(r[0], name, r[1], r[2], r[3]) for r in rels])
-        deep = [k for k in parent if parent[k] in parent]
-        chains = []
-        for k in rng.sample(deep, min(n_chain, len(deep))):
-            path = [isa[ids[k]], isa[ids[parent[k]]]]
-            hid = "chn:" + hashlib.sha256(json.dumps(path).encode()).hexdigest()[:24]
-            chains.append((hid, name, "transitive_is_a", json.dumps(path), 2, ids[k], "is_a", ids[parent[parent[k]]],
-                           "train" if rng.random() < 0.8 else "bench"))
-        con.executemany("INSERT INTO chain VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", chains)
-        counts["concepts"] += per
-        counts["relations"] += len(rels)
-        counts["chains"] += len(chains)
-    con.execute("COMMIT")
-    con.close()
-    return counts
 
 
 def _items_and_run(db: Path, n_dev: int, seed: int, run_id: str) -> dict:

@@ -4,8 +4,7 @@ What it measures
 ----------------
 The compiler benchmark's synthetic knowledge base (``compile_scale_data.generate``: by default
 250,000 concepts, 200,000 relations, 50,000 chains over 16 disciplines, an ``is_a`` tree of 5-8
-children per node in each discipline; when that module is absent, a smaller built-in generator of
-the same shape) is written into the SQLite store of a fresh workspace. On top of it, with
+children per node in each discipline) is written into the SQLite store of a fresh workspace. On top of it, with
 ``random.Random(seed)``:
 
 * ``--gaps`` gap rows (default 20,000) over two runs: 40% concept gaps, 25% weak edges, 15%
@@ -48,63 +47,10 @@ TARGET_MS = 100.0
 
 
 def make_graph(root: Path, args) -> dict:
-    try:
-        from compile_scale_data import Shape, generate
-    except ImportError:
-        return _own_graph(root, args)
+    from compile_scale_data import Shape, generate
+
     gen = generate(root, Shape(args.concepts, args.relations, args.chains, args.disciplines, args.seed))
     return {"generator": "compile_scale_data", **gen.counts}
-
-
-def _own_graph(root: Path, args) -> dict:
-    """Fallback: per discipline an is_a tree (5-8 children per node), random `causes` relations, is_a chains."""
-    from syllabus.store import open_store
-    from syllabus.store.ids import relation_id
-
-    root.mkdir(parents=True, exist_ok=True)
-    names = [f"d{i:02d}" for i in range(args.disciplines)]
-    cfg = ['[store]', 'url = "sqlite:///.syllabus/store.db"', ""]
-    for i, n in enumerate(names):
-        cfg += ["[[disciplines]]", f'name = "{n}"', f'prefix = "D{i:02d}"', f'iri = "https://x.org/{n}/"', ""]
-    (root / "syllabus.toml").write_text("\n".join(cfg), encoding="utf-8")
-    db = root / ".syllabus" / "store.db"
-    open_store(f"sqlite:///{db}").close()
-    rng = random.Random(args.seed)
-    con = sqlite3.connect(db, isolation_level=None)
-    con.execute("BEGIN")
-    per, n_rel, n_chain = (x // len(names) for x in (args.concepts, args.relations, args.chains))
-    for d, name in enumerate(names):
-        con.execute("INSERT INTO discipline VALUES (?, ?, ?)", (name, f"D{d:02d}", f"https://x.org/{name}/"))
-        ids = [f"D{d:02d}:{i:07d}" for i in range(per)]
-        con.executemany("INSERT INTO concept(id, discipline, pref_label, definition, type, origin, status) "
-                        "VALUES (?, ?, ?, ?, 'class', 'ontology', 'active')",
-                        [(c, name, f"concept {c}", f"Definition of {c}." if rng.random() < 0.9 else None)
-                         for c in ids])
-        parent, rels, nxt, p = {}, [], 1, 0
-        while nxt < per and len(rels) < 0.8 * n_rel:
-            for k in range(nxt, min(per, nxt + rng.randint(5, 8))):
-                parent[k] = p
-                rels.append((relation_id(ids[k], "is_a", ids[p], "ontology"), ids[k], "is_a", ids[p]))
-                nxt += 1
-            p += 1
-        isa = {r[1]: r[0] for r in rels}
-        seen = {(r[1], r[3]) for r in rels}
-        while len(rels) < n_rel:
-            s, o = rng.sample(ids, 2)
-            if (s, o) not in seen:
-                seen.add((s, o))
-                rels.append((relation_id(s, "causes", o, "ontology"), s, "causes", o))
-        con.executemany("INSERT INTO relation(id, discipline, subject_id, predicate, object_id, origin, status, "
-                        "confidence) VALUES (?, ?, ?, ?, ?, 'ontology', 'asserted', 1.0)",
-                        [(r[0], name, r[1], r[2], r[3]) for r in rels])
-        deep = [k for k in parent if parent[k] in parent]
-        con.executemany("INSERT INTO chain VALUES (?, ?, 'transitive_is_a', ?, 2, ?, 'is_a', ?, ?)",
-                        [(f"chn:{name}:{k}", name, json.dumps([isa[ids[k]], isa[ids[parent[k]]]]), ids[k],
-                          ids[parent[parent[k]]], "train" if rng.random() < 0.8 else "bench")
-                         for k in rng.sample(deep, min(n_chain, len(deep)))])
-    con.execute("COMMIT")
-    con.close()
-    return {"generator": "built-in", "concepts": per * len(names)}
 
 
 def add_rows(db: Path, n_gaps: int, n_items: int, seed: int) -> dict:
