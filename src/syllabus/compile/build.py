@@ -476,7 +476,9 @@ def load_index(path: Path) -> dict | None:
         arrays = {k: data[k] for k in data.files}
     arrays["src"] = arrays["dropped"].astype(np.int64)  # 0: examples.jsonl, 1: dropped.jsonl
     reasons = [""] * len(arrays["ids"])  # only dropped examples have a reason; it is stored for them alone
-    for i, r in zip(arrays.pop("reason_at").tolist(), arrays["reason"].tolist()):
+    at = arrays.pop("reason_at", None)
+    at = np.arange(len(reasons)) if at is None else at  # indexes written before reasons were sparse
+    for i, r in zip(at.tolist(), arrays["reason"].tolist()):
         reasons[i] = r
     arrays["reason"] = reasons
     arrays["disc_names"] = [str(n) for n in arrays["disc_names"]]
