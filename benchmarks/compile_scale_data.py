@@ -340,3 +340,9 @@ def generate(root: Path, shape: Shape, *, progress=None) -> Generated:
     gen.counts = totals
     gen.seconds = {"generate": round(t_gen, 2), "insert": round(t_ins + (te - td), 2), "total": round(te - t0, 2)}
     return gen
+
+
+def generate_from_args(root: Path, args) -> dict:
+    """The graph for a benchmark whose argparse namespace has concepts/relations/chains/disciplines/seed."""
+    gen = generate(root, Shape(args.concepts, args.relations, args.chains, args.disciplines, args.seed))
+    return {"generator": "compile_scale_data", **gen.counts}

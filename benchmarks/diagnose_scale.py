@@ -41,14 +41,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from compile_scale_data import generate_from_args  # noqa: E402
+
 TARGET_S = 10.0
-
-
-def _graph(root: Path, args) -> dict:
-    from compile_scale_data import Shape, generate
-
-    gen = generate(root, Shape(args.concepts, args.relations, args.chains, args.disciplines, args.seed))
-    return {"generator": "compile_scale_data", **gen.counts}
 
 
 def _items_and_run(db: Path, n_dev: int, seed: int, run_id: str) -> dict:
@@ -152,7 +147,7 @@ def main() -> int:
         root = Path(tmp.name) / "ws"
     try:
         t = time.perf_counter()
-        graph = _graph(root, args)
+        graph = generate_from_args(root, args)
         say(f"graph: {graph} ({time.perf_counter() - t:.1f} s)")
         run_id = "scale-run"
         t = time.perf_counter()

@@ -43,14 +43,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from compile_scale_data import generate_from_args  # noqa: E402
+
 TARGET_MS = 100.0
-
-
-def make_graph(root: Path, args) -> dict:
-    from compile_scale_data import Shape, generate
-
-    gen = generate(root, Shape(args.concepts, args.relations, args.chains, args.disciplines, args.seed))
-    return {"generator": "compile_scale_data", **gen.counts}
 
 
 def add_rows(db: Path, n_gaps: int, n_items: int, seed: int) -> dict:
@@ -200,7 +195,7 @@ def main() -> int:
     facts: dict = {}
     if not (args.reuse and db.exists()):
         t0 = time.perf_counter()
-        facts["graph"] = make_graph(root, args)
+        facts["graph"] = generate_from_args(root, args)
         facts["rows"] = add_rows(db, args.gaps, args.items, args.seed)
         facts["setup_s"] = round(time.perf_counter() - t0, 1)
     ws = load_workspace(root)

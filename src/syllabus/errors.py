@@ -87,8 +87,6 @@ CATALOGUE: dict[str, ErrorSpec] = {
                       "Use discipline:NAME, concept:ID, concept:ID+, state:modified, separated by spaces."),
     "E063": ErrorSpec("Another compile holds the lock on {path} (pid {pid}).",
                       "Wait for it to finish, or pass --wait SECONDS to wait for the lock."),
-    "E064": ErrorSpec("Unknown renderer `{name}`.",
-                      "Use one of: {known}."),
     # E07x: builds and exports
     "E070": ErrorSpec("No build `{build}`{where}.",
                       "Run `syllabus compile` first, or pick one listed by `syllabus builds list`."),

@@ -23,10 +23,9 @@ def repair_cmd(
     from syllabus.cli.compile import print_compile
     from syllabus.compile.pipeline import build_root, run_compile
     from syllabus.debug.repair import mark_built, plan_repair, select_gaps
-    from syllabus.errors import SyllabusError
 
     if not gap and not open_gaps:
-        raise SyllabusError("E086", gap="(none given)")
+        raise typer.BadParameter("pass --gap ID (repeatable) or --open")
     ws = workspace()
     chosen: list[str] = []
 

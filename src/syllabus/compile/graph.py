@@ -8,6 +8,7 @@ concepts, and train chains.
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -24,8 +25,6 @@ EVIDENCE_PER_UNIT = 2
 # concept evidence preference: a definitional sentence says most about a concept
 _EXTRACTOR_RANK = {"syllabus.definition": 0, "syllabus.synonym": 1, "syllabus.relation": 1, "syllabus.term": 2}
 ALT_KINDS = ("alt", "exact", "abbreviation")
-TAXONOMIC = ("is_a", "part_of")
-LOAD_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -194,12 +193,12 @@ class Graph:
 
     def out_edges(self, cid: str) -> tuple[Edge, ...]:
         if cid not in self._out:
-            self._out[cid] = self._edges(R.c.subject_id == cid, lambda e: e.object)
+            self._out[cid] = self._edges(R.c.subject_id == cid)
         return self._out[cid]
 
     def in_edges(self, cid: str) -> tuple[Edge, ...]:
         if cid not in self._in:
-            self._in[cid] = self._edges(R.c.object_id == cid, lambda e: e.subject)
+            self._in[cid] = self._edges(R.c.object_id == cid)
         return self._in[cid]
 
     def unit_keys(self, discipline: str) -> list[str]:
@@ -215,10 +214,13 @@ class Graph:
         return sorted(keys)
 
     # -- internals ----------------------------------------------------------------------------
-    def _edges(self, condition, other) -> tuple[Edge, ...]:
+    def _edges(self, condition) -> tuple[Edge, ...]:
         rows = self.session.execute(select(R.c.id, R.c.subject_id, R.c.predicate, R.c.object_id)
                                     .where(condition, self.usability.relation_condition())).all()
         edges = [Edge(*r) for r in rows]
+        missing = sorted({x for e in edges for x in (e.subject, e.object)} - self._concepts.keys())
+        if missing:  # the endpoints in one query, not one each
+            self._load_concepts(missing)
         return _sorted_edges(e for e in edges if self.concept(e.subject) and self.concept(e.object))
 
     def _load_concepts(self, ids: list[str]) -> None:
@@ -248,15 +250,11 @@ def _relation(r, evidence) -> RelationView:
 
 
 def _chain(r) -> ChainView:
-    import json
-
     return ChainView(r.id, r.discipline, r.rule, tuple(json.loads(r.relation_ids)), r.subject_id, r.predicate,
                      r.object_id)
 
 
 def _gap(r) -> GapView | None:
-    import json
-
     repair = json.loads(r.detail or "{}").get("repair") or {}
     return GapView(r.id, r.discipline, r.kind, r.unit, r.status, repair) if repair.get("examples") else None
 

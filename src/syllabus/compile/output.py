@@ -133,7 +133,7 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
     return Staged(build_id, seq, staging, root / build_id, manifest)
 
 
-def record(session: Session, compiled: Compiled, staged: Staged, root: Path) -> None:
+def record(session: Session, compiled: Compiled, staged: Staged) -> None:
     """The store side of a build: examples, dependencies, stale marks, fingerprints, journal, build row."""
     delete_examples(session, compiled.removed_ids)
     arrays = compiled.dedup_arrays

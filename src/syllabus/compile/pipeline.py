@@ -79,7 +79,7 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
                 else:
                     staged = stage(compiled, root, parent_dir)
                     failpoint("staged")
-                    record(session, compiled, staged, root)
+                    record(session, compiled, staged)
                 if after:
                     after(session, staged)
             if staged is not None:

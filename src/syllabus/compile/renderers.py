@@ -15,7 +15,6 @@ from importlib.metadata import entry_points
 from typing import Callable
 
 from syllabus.compile.graph import ConceptView, Graph
-from syllabus.errors import SyllabusError
 
 LETTERS = "ABCDEFGH"
 CHOICE_OPTIONS = 4
@@ -388,13 +387,3 @@ def renderers() -> dict[str, Renderer]:
         renderer = ep.load()
         found[renderer.name] = renderer
     return found
-
-
-def renderer_for(kind: str, registry: dict[str, Renderer]) -> list[Renderer]:
-    return [r for r in registry.values() if r.kind == kind]
-
-
-def get_renderer(name: str, registry: dict[str, Renderer]) -> Renderer:
-    if name not in registry:
-        raise SyllabusError("E064", name=name, known=", ".join(sorted(registry)))
-    return registry[name]
