@@ -122,3 +122,27 @@ def sample_ws(sample_graph, tmp_path):
     root = tmp_path / "sample"
     shutil.copytree(sample_graph, root, symlinks=True)
     return root
+
+
+@pytest.fixture(scope="session")
+def compiled(sample_graph, tmp_path_factory):
+    """The sample workspace compiled, with benchmark items and the tiny model built (shared; copy to change)."""
+    from syllabus.bench import models
+    from syllabus.bench.items import Settings, build_items
+    from syllabus.compile.pipeline import build_root, run_compile
+    from syllabus.config import load_workspace
+    from syllabus.store import open_store
+
+    root = tmp_path_factory.mktemp("train") / "ws"
+    shutil.copytree(sample_graph, root, symlinks=True)
+    ws = load_workspace(root)
+    run_compile(ws, root=build_root(ws))
+    st = open_store(ws.store_url)
+    try:
+        with st.transaction() as s:
+            build_items(s, ws, ws.discipline_names(), Settings.from_workspace(ws))
+            texts = models.workspace_texts(s)
+    finally:
+        st.close()
+    models.resolve(models.TINY, root, texts)
+    return root

