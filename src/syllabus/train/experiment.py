@@ -311,8 +311,13 @@ class Experiment:
                 "training": {name: _training_summary(r) for name, r in (("V1", v1), ("V2", v2), ("V2-random", v2r))},
                 "accuracy": scores})
         results["V0_per_item"] = _per_item(base, "v0-test")
+        scoring = _run_seconds(base, ["v0-test"]) + sum(
+            _run_seconds(self.work / f"seed{s['seed']}", [f"v1-seed{s['seed']}-dev"] +
+                         [f"{arm.lower()}-seed{s['seed']}-test" for arm in s["per_item"]]) for s in results["seeds"])
+        training = sum(t["seconds"] or 0 for s in results["seeds"] for t in s["training"].values())
         results["test_items"] = {i: {"level": lv, "discipline": d} for i, (lv, d, _u) in test_units.items()}
         meta = {"model": self.model, "options": asdict(self.opts), "seconds": round(time.perf_counter() - started, 1),
+                "training_seconds": round(training, 1), "scoring_seconds": round(scoring, 1),
                 "workspace": str(self.ws.root)}
         return write_report(self.out, meta, results)
 
@@ -408,6 +413,19 @@ def _test_item_units(ws, limit: int | None) -> dict[str, tuple[str, str, list[st
                                               .where(ItemUnit.item_id.in_(list(units)))):
                 units[item].append(unit)
             return {s.item.id: (s.level, s.discipline, sorted(units[s.item.id])) for s in chosen}
+    finally:
+        st.close()
+
+
+def _run_seconds(ws, runs: list[str]) -> float:
+    from syllabus.store import open_store
+    from syllabus.store.tables import Run
+
+    ws = _load(ws) if isinstance(ws, Path) else ws
+    st = open_store(ws.store_url)
+    try:
+        with st.transaction() as session:
+            return float(sum(session.scalars(select(Run.seconds).where(Run.id.in_(runs)))))
     finally:
         st.close()
 

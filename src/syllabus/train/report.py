@@ -126,7 +126,9 @@ def markdown(meta: dict, summary: dict, lines: list[str], results: dict) -> str:
            + (f", LoRA on the top {o['lora_layers']} blocks" if o.get("lora_layers") else "")
            + (f", V1 data = a fixed sample of {o['train_limit']} build examples" if o.get("train_limit") else "")
            + f"; diagnosis on {o['dev_items'] or 'all'} dev items, evaluation on {o['test_items'] or 'all'} test items. "
-           f"Wall time {meta['seconds'] / 60:.1f} min.", "", "## Result", ""]
+           f"Compute: {meta.get('training_seconds', 0) / 60:.1f} min of training and "
+           f"{meta.get('scoring_seconds', 0) / 60:.1f} min of scoring (this invocation: {meta['seconds'] / 60:.1f} min).",
+           "", "## Result", ""]
     out += [f"- {line}" for line in lines]
     out += ["", "## Accuracy on the test split (%, mean ± sd over seeds)", "",
             "| items | n | V0 | V1 | V2 (targeted) | V2-random | V2 − V2-random |", "|---|---|---|---|---|---|---|"]
