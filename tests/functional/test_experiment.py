@@ -69,6 +69,22 @@ def test_experiment_trains_every_arm_and_reports(ws, cli):
     assert again.exit_code == 0, again.output
     second = json.loads((out / "report.json").read_text())
     assert second["summary"] == report["summary"]
+    # other options need their own folder: nothing is mixed into this one
+    other = cli(ws, *[("24" if a == "16" else a) for a in ARGS])
+    assert other.exit_code == 2 and "E094" in other.output and "budget" in other.output
+    assert json.loads((out / "report.json").read_text())["summary"] == report["summary"]
+
+
+def test_max_gaps_concentrates_the_budget(ws, cli):
+    args = [a for a in ARGS]
+    args[args.index("--seeds") + 1] = "1"
+    args[args.index("--out") + 1] = "exp-top"
+    result = cli(ws, *args, "--max-gaps", "3", "--json")
+    assert result.exit_code == 0, result.output
+    seed = json.loads((ws / "exp-top/report.json").read_text())["results"]["seeds"][0]
+    assert 0 < len(seed["allocations"]) <= 3
+    assert sum(a["examples"] for a in seed["allocations"]) == 16
+    assert seed["random_examples"] == seed["patch_examples"] > 3
 
 
 def test_experiment_needs_a_build(sample_ws, cli):

@@ -15,6 +15,8 @@ def repair_cmd(
     model: Optional[str] = typer.Option(None, "--model", help="Base model: a folder, a .gguf file, `smollm2` or "
                                                               "`tiny` (default: smollm2 when installed, else tiny)."),
     budget: int = typer.Option(100, "--budget", min=1, help="Patch examples for the repair (and the random control)."),
+    max_gaps: Optional[int] = typer.Option(None, "--max-gaps", min=1,
+                                           help="Repair only the N best-scored gaps (more examples per gap)."),
     seeds: int = typer.Option(3, "--seeds", min=1, help="Training seeds."),
     out: str = typer.Option("benchmarks/results/repair-efficacy", "--out", help="Report folder (work/ inside "
                                                                                "holds the scratch workspaces)."),
@@ -37,7 +39,7 @@ def repair_cmd(
     from syllabus.train.experiment import ExperimentOptions, run_experiment
 
     ws = workspace()
-    opts = ExperimentOptions(model=model, budget=budget, seeds=seeds, out=out, dev_items=dev_items,
+    opts = ExperimentOptions(model=model, budget=budget, max_gaps=max_gaps, seeds=seeds, out=out, dev_items=dev_items,
                              test_items=test_items, train_limit=train_limit, method="full" if full else "lora",
                              epochs=epochs, lr=lr, max_length=max_length, batch_size=batch_size,
                              lora_layers=lora_layers, max_steps=max_steps, threads=threads, device=device)

@@ -37,6 +37,7 @@ ARMS = ("V0", "V1", "V2", "V2-random")
 class ExperimentOptions:
     model: str | None = None  # base model (default: smollm2 when installed, else tiny)
     budget: int = 100
+    max_gaps: int | None = None  # repair only the N best-scored gaps (a larger dose per gap)
     seeds: int = 3
     out: str = "benchmarks/results/repair-efficacy"
     dev_items: int | None = None  # diagnose on the first N dev items (by id)
@@ -139,6 +140,7 @@ class Experiment:
         from syllabus.store.tables import Item
 
         build_folder(build_root(self.ws), None)  # E070 when there is no build yet
+        self._check_options()
         base = self.work / "base"
         if not base.exists():
             _copy_workspace(self.ws, base)
@@ -154,6 +156,22 @@ class Experiment:
         finally:
             st.close()
         return wsb
+
+    def _check_options(self) -> None:
+        """A work folder belongs to one configuration (more seeds may be added later); E094 otherwise."""
+        free = ("seeds", "threads", "device", "score_batch", "out")
+        mine = {k: v for k, v in asdict(self.opts).items() if k not in free}
+        marker = self.work / "options.json"
+        if marker.is_file():
+            theirs = json.loads(marker.read_text(encoding="utf-8"))
+            changed = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+            if changed:
+                raise SyllabusError("E094", what=f"its own --out folder for new options ({', '.join(changed)})",
+                                    detail=f"{self.work} was made with other values",
+                                    remedy="Pass another --out, or delete that folder to start again.")
+            return
+        self.work.mkdir(parents=True, exist_ok=True)
+        _write_json(marker, mine)
 
     def copy(self, name: str):
         dest = self.work / name
@@ -217,7 +235,7 @@ class Experiment:
         chosen: list[str] = []
 
         def prepare(session):
-            rows = select_gaps(session, None, run)
+            rows = select_gaps(session, None, run)[:self.opts.max_gaps]
             chosen.extend(r.id for r in rows)
             return plan_repair(session, rows, self.opts.budget, seed=ws.config.compile.seed)
 

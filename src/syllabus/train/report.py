@@ -121,7 +121,8 @@ def _cell(spread: dict) -> str:
 def markdown(meta: dict, summary: dict, lines: list[str], results: dict) -> str:
     o = meta["options"]
     out = [f"# Repair efficacy: {meta['model']}", "",
-           f"Base model `{meta['model']}`; {o['seeds']} seed(s); repair budget {o['budget']} examples; "
+           f"Base model `{meta['model']}`; {o['seeds']} seed(s); repair budget {o['budget']} examples"
+           + (f" over the {o['max_gaps']} best-scored gaps" if o.get("max_gaps") else " over every gap found") + "; "
            f"training: {o['method']}, {o['epochs']} epoch(s), max length {o['max_length']}, batch {o['batch_size']}"
            + (f", LoRA on the top {o['lora_layers']} blocks" if o.get("lora_layers") else "")
            + (f", V1 data = a fixed sample of {o['train_limit']} build examples" if o.get("train_limit") else "")
