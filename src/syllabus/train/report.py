@@ -140,15 +140,16 @@ def markdown(meta: dict, summary: dict, lines: list[str], results: dict) -> str:
         out.append(f"| {g} | {n_text} | {_cell(a['V0'])} | {_cell(a['V1'])} | {_cell(a['V2'])} | {_cell(a['V2-random'])} "
                    f"| {_cell(row['V2-V2random'])} |")
     out += ["", "## Per seed", "", "| seed | patch examples | random examples | repaired units | touched test items "
-            "| V1 | V2 | V2-random | V1 loss | V2 loss | V2-random loss |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| V1 | V2 | V2-random | V1 train loss | V2 train loss | V2-random train loss |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for s, ps in zip(results["seeds"], summary["per_seed"]):
         t = s["training"]
         rep = ps["repaired units"]
         out.append(f"| {s['seed']} | {s['patch_examples']} | {s['random_examples']} | {len(s['repaired_units'])} | "
                    f"{len(s['touched_test_items'])} | {_pct(rep['V1']['accuracy'])} | {_pct(rep['V2']['accuracy'])} | "
-                   f"{_pct(rep['V2-random']['accuracy'])} | {t['V1']['last_loss']} | {t['V2']['last_loss']} | "
-                   f"{t['V2-random']['last_loss']} |")
-    out += ["", "(V1/V2/V2-random columns of this table: accuracy on the seed's items touching repaired units.)", "",
+                   f"{_pct(rep['V2-random']['accuracy'])} | {t['V1']['train_loss']} | {t['V2']['train_loss']} | "
+                   f"{t['V2-random']['train_loss']} |")
+    out += ["", "(V1/V2/V2-random columns of this table: accuracy on the seed's items touching repaired units; train "
+            "loss: the mean over all steps.)", "",
             "## How it was run", "",
             "V0 = base; V1 = base trained on the latest build; V1 scored on dev, diagnosed, repaired with the budget "
             "and recompiled; V2 = base trained on V1's data + the targeted patch; V2-random = base trained on V1's "
