@@ -87,7 +87,6 @@ def test_patch_examples_are_added_and_replayed(ws, cli, tmp_path):
 
     examples = read_examples(next((ws / "build").glob("0001-*")) / "examples.jsonl")
     patch = tmp_path / "patch.jsonl"
-    patch.write_text("".join(json.dumps(e) + "\n" for e in examples[:5]), encoding="utf-8")
     fake = [dict(e, id=e["id"] + "-p", units=["gap:g1"]) for e in examples[:6]]
     patch.write_text("".join(json.dumps(e) + "\n" for e in fake), encoding="utf-8")
     r = cli(ws, "train", *TINY, "--max-steps", "2", "--patch", str(patch), "--replay-ratio", "2", "--out", "m/p", "--json")

@@ -48,7 +48,7 @@ def train_cmd(
                         max_steps=max_steps, patches=list(patch or []), replay_ratio=replay_ratio, limit=limit,
                         save_steps=save_steps, lora_r=lora_r, lora_alpha=lora_alpha, lora_layers=lora_layers,
                         device=device, threads=threads, overwrite=overwrite)
-    with progress_bar(quiet=STATE.quiet or as_json) as update:
+    with ProgressBar(quiet=STATE.quiet or as_json) as update:
         report = train(ws, opts, progress=update)
     if as_json:
         emit_json(report)
@@ -66,7 +66,7 @@ def train_cmd(
         ["seconds", report["seconds"]]])
 
 
-class progress_bar:
+class ProgressBar:
     """A rich progress bar with the latest loss; silent when quiet or not on a terminal."""
 
     def __init__(self, quiet: bool) -> None:

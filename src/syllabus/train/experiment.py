@@ -30,8 +30,6 @@ from sqlalchemy import select, update
 
 from syllabus.errors import SyllabusError
 
-ARMS = ("V0", "V1", "V2", "V2-random")
-
 
 @dataclass
 class ExperimentOptions:
@@ -80,9 +78,8 @@ def _copy_workspace(ws, dest: Path) -> None:
     store = store if store.is_absolute() else ws.root / store
     shutil.copy2(store, tmp / ".syllabus" / "store.db")
     cfg = ws.config
-    for folder in (cfg.compile.templates,):
-        if (ws.root / folder).is_dir():
-            shutil.copytree(ws.root / folder, tmp / folder)
+    if (ws.root / cfg.compile.templates).is_dir():  # workspace template overrides render the patches too
+        shutil.copytree(ws.root / cfg.compile.templates, tmp / cfg.compile.templates)
     root = build_root(ws)
     latest = (root / "latest").resolve()
     (tmp / "build").mkdir()
