@@ -69,6 +69,7 @@ def test_experiment_trains_every_arm_and_reports(ws, cli):
     assert again.exit_code == 0, again.output
     second = json.loads((out / "report.json").read_text())
     assert second["summary"] == report["summary"]
+    assert second == report  # the same results give the same report, byte for byte in every field
     # other options need their own folder: nothing is mixed into this one
     other = cli(ws, *[("24" if a == "16" else a) for a in ARGS])
     assert other.exit_code == 2 and "E094" in other.output and "budget" in other.output
@@ -76,7 +77,7 @@ def test_experiment_trains_every_arm_and_reports(ws, cli):
 
 
 def test_max_gaps_concentrates_the_budget(ws, cli):
-    args = [a for a in ARGS]
+    args = list(ARGS)
     args[args.index("--seeds") + 1] = "1"
     args[args.index("--out") + 1] = "exp-top"
     result = cli(ws, *args, "--max-gaps", "3", "--json")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -29,6 +29,7 @@ from typing import Any, Callable
 from sqlalchemy import select, update
 
 from syllabus.errors import SyllabusError
+from syllabus.fileio import write_atomic
 
 
 @dataclass
@@ -114,6 +115,19 @@ def _load(path: Path):
     return load_workspace(path)
 
 
+@contextmanager
+def _session(ws):
+    """One transaction on the workspace's store, closed afterwards."""
+    from syllabus.store import open_store
+
+    st = open_store(ws.store_url)
+    try:
+        with st.transaction() as session:
+            yield session
+    finally:
+        st.close()
+
+
 class Experiment:
     def __init__(self, ws, opts: ExperimentOptions, note: Note | None = None) -> None:
         from syllabus.bench import models
@@ -133,7 +147,6 @@ class Experiment:
         from syllabus.bench.items import Settings, build_items
         from syllabus.compile.output import build_folder
         from syllabus.compile.pipeline import build_root
-        from syllabus.store import open_store
         from syllabus.store.tables import Item
 
         build_folder(build_root(self.ws), None)  # E070 when there is no build yet
@@ -143,15 +156,11 @@ class Experiment:
             _copy_workspace(self.ws, base)
         wsb = _load(base)
         self.build = (base / "build" / "latest").resolve().name
-        st = open_store(wsb.store_url)
-        try:
-            with st.transaction() as session:
-                if session.scalar(select(Item.id).where(Item.source == "generated").limit(1)) is None:
-                    self.note("bench build (the workspace has no generated items)")
-                    build_items(session, wsb, wsb.discipline_names(),
-                                Settings.from_workspace(wsb, 4, wsb.config.compile.seed))
-        finally:
-            st.close()
+        with _session(wsb) as session:
+            if session.scalar(select(Item.id).where(Item.source == "generated").limit(1)) is None:
+                self.note("bench build (the workspace has no generated items)")
+                build_items(session, wsb, wsb.discipline_names(),
+                            Settings.from_workspace(wsb, 4, wsb.config.compile.seed))
         return wsb
 
     def _check_options(self) -> None:
@@ -193,42 +202,34 @@ class Experiment:
         return report
 
     def score(self, ws, model: str, run: str, split: str) -> dict[str, Any]:
+        """Accuracy of run *run*, read from the store (scored first when it is not there yet)."""
         from syllabus.bench.runs import RunOptions, accuracy, run_bench
-        from syllabus.store import open_store
         from syllabus.store.tables import Run
 
-        st = open_store(ws.store_url)
-        try:
-            with st.transaction() as session:
-                if session.get(Run, run) is not None:
-                    return accuracy(session, run)
-        finally:
-            st.close()
-        limit = self.opts.dev_items if split == "dev" else self.opts.test_items
-        self.note(f"score {run} on {limit or 'all'} {split} items")
-        started = time.perf_counter()
-        report = run_bench(ws, RunOptions(model=model, split=split, limit=limit, run=run, batch_size=self.opts.score_batch,
-                                          device=self.opts.device, threads=self.opts.threads))
-        self.note(f"  {run}: {report['correct']}/{report['items']} ({time.perf_counter() - started:.0f} s)")
-        return report
+        with _session(ws) as session:
+            recorded = session.get(Run, run) is not None
+        if not recorded:
+            limit = self.opts.dev_items if split == "dev" else self.opts.test_items
+            self.note(f"score {run} on {limit or 'all'} {split} items")
+            report = run_bench(ws, RunOptions(model=model, split=split, limit=limit, run=run,
+                                              batch_size=self.opts.score_batch, device=self.opts.device,
+                                              threads=self.opts.threads))
+            self.note(f"  {run}: {report['correct']}/{report['items']} ({report['throughput']['seconds']:.0f} s)")
+        with _session(ws) as session:
+            return accuracy(session, run)
 
     def repair(self, ws, run: str) -> tuple[list[dict], list[dict]]:
         """Diagnose *run*, repair its gaps with the budget, compile; (allocations, new patch examples)."""
         from syllabus.compile.pipeline import build_root, run_compile
         from syllabus.debug.diagnose import diagnose
         from syllabus.debug.repair import mark_built, plan_repair, select_gaps
-        from syllabus.store import open_store
 
         cached = self.work / f"{run}.repair.json"
         if cached.is_file():
             data = json.loads(cached.read_text(encoding="utf-8"))
             return data["allocations"], data["patch"]
-        st = open_store(ws.store_url)
-        try:
-            with st.transaction() as session:
-                diagnose(session, run)
-        finally:
-            st.close()
+        with _session(ws) as session:
+            diagnose(session, run)
         chosen: list[str] = []
 
         def prepare(session):
@@ -295,7 +296,6 @@ class Experiment:
     def run(self) -> dict[str, Any]:
         from syllabus.train.report import touched_items, write_report
 
-        started = time.perf_counter()
         base = self.prepare()
         results: dict[str, Any] = {"V0": self.score(base, self.model, "v0-test", "test"), "seeds": []}
         test_units = _test_item_units(base, self.opts.test_items)
@@ -327,12 +327,11 @@ class Experiment:
                 "accuracy": scores})
         results["V0_per_item"] = _per_item(base, "v0-test")
         scoring = _run_seconds(base, ["v0-test"]) + sum(
-            _run_seconds(self.work / f"seed{s['seed']}", [f"v1-seed{s['seed']}-dev"] +
+            _run_seconds(_load(self.work / f"seed{s['seed']}"), [f"v1-seed{s['seed']}-dev"] +
                          [f"{arm.lower()}-seed{s['seed']}-test" for arm in s["per_item"]]) for s in results["seeds"])
         training = sum(t["seconds"] or 0 for s in results["seeds"] for t in s["training"].values())
         results["test_items"] = {i: {"level": lv, "discipline": d} for i, (lv, d, _u) in test_units.items()}
-        meta = {"model": self.model, "options": asdict(self.opts), "seconds": round(time.perf_counter() - started, 1),
-                "training_seconds": round(training, 1), "scoring_seconds": round(scoring, 1),
+        meta = {"model": self.model, "options": asdict(self.opts), "training_seconds": round(training, 1), "scoring_seconds": round(scoring, 1),
                 "workspace": str(self.ws.root)}
         return write_report(self.out, meta, results)
 
@@ -387,12 +386,9 @@ def _random_units(session, allocations: list[dict], seed: int) -> list[tuple[str
         unit, disc = pool[0]
         used.add(unit)
         detail: dict = {"control": "random unit"}
+        if family == "concept":  # concept gaps correct a "chosen" distractor: random same-discipline labels
+            detail["random_chosen"] = sorted(labels.get(disc, []), key=lambda t: _h(f"{seed}|{unit}|{t}"))[:3]
         picks.append((unit, disc, detail))
-    # concept gaps correct a "chosen" distractor: give the control random same-discipline labels instead
-    for (unit, disc, detail), a in zip(picks, allocations):
-        if unit and unit.startswith("concept:"):
-            options = sorted(labels.get(disc, []), key=lambda t: _h(f"{seed}|{unit}|{t}"))
-            detail["random_chosen"] = options[:3]
     return picks
 
 
@@ -416,59 +412,38 @@ def _new_patches(ws, before: set[str]) -> list[dict]:
 
 def _test_item_units(ws, limit: int | None) -> dict[str, tuple[str, str, list[str]]]:
     from syllabus.bench.runs import select_items
-    from syllabus.store import open_store
     from syllabus.store.tables import ItemUnit
 
-    st = open_store(ws.store_url)
-    try:
-        with st.transaction() as session:
-            chosen = select_items(session, split="test", limit=limit)
-            units: dict[str, list[str]] = {s.item.id: [] for s in chosen}
-            for item, unit in session.execute(select(ItemUnit.item_id, ItemUnit.unit)
-                                              .where(ItemUnit.item_id.in_(list(units)))):
-                units[item].append(unit)
-            return {s.item.id: (s.level, s.discipline, sorted(units[s.item.id])) for s in chosen}
-    finally:
-        st.close()
+    with _session(ws) as session:
+        chosen = select_items(session, split="test", limit=limit)
+        units: dict[str, list[str]] = {s.item.id: [] for s in chosen}
+        for item, unit in session.execute(select(ItemUnit.item_id, ItemUnit.unit)
+                                          .where(ItemUnit.item_id.in_(list(units)))):
+            units[item].append(unit)
+        return {s.item.id: (s.level, s.discipline, sorted(units[s.item.id])) for s in chosen}
 
 
 def _run_seconds(ws, runs: list[str]) -> float:
-    from syllabus.store import open_store
     from syllabus.store.tables import Run
 
-    ws = _load(ws) if isinstance(ws, Path) else ws
-    st = open_store(ws.store_url)
-    try:
-        with st.transaction() as session:
-            return float(sum(session.scalars(select(Run.seconds).where(Run.id.in_(runs)))))
-    finally:
-        st.close()
+    with _session(ws) as session:
+        return float(sum(session.scalars(select(Run.seconds).where(Run.id.in_(runs)))))
 
 
 def _per_item(ws, run: str) -> dict[str, int]:
-    from syllabus.store import open_store
     from syllabus.store.tables import Result
 
-    st = open_store(ws.store_url)
-    try:
-        with st.transaction() as session:
-            return {i: int(c) for i, c in session.execute(select(Result.item_id, Result.correct)
-                                                          .where(Result.run_id == run))}
-    finally:
-        st.close()
+    with _session(ws) as session:
+        return {i: int(c) for i, c in session.execute(select(Result.item_id, Result.correct)
+                                                      .where(Result.run_id == run))}
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _write_jsonl(path: Path, examples: list[dict]) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(json.dumps(ex, sort_keys=True, ensure_ascii=False) + "\n" for ex in examples),
-                   encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, "".join(json.dumps(ex, sort_keys=True, ensure_ascii=False) + "\n" for ex in examples))
     return path
 
 

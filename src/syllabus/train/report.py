@@ -1,7 +1,7 @@
 """The repair-efficacy report: accuracy per arm, level, discipline and repaired/other items, over seeds.
 
 ``write_report`` computes everything from per-item outcomes (so every figure can be re-derived from
-``report.json``) and writes ``report.json``, ``report.md`` and ``report.png`` (matplotlib, Agg) atomically.
+``report.json``; the same results give the same bytes) and writes ``report.json``, ``report.md`` and ``report.png`` (matplotlib, Agg) atomically.
 The verdict is stated plainly whichever way it comes out; a difference smaller than the spread over
 seeds is called inconclusive.
 """
@@ -11,6 +11,8 @@ import json
 import statistics
 from pathlib import Path
 from typing import Any
+
+from syllabus.fileio import write_atomic
 
 ARMS = ("V0", "V1", "V2", "V2-random")
 
@@ -128,7 +130,7 @@ def markdown(meta: dict, summary: dict, lines: list[str], results: dict) -> str:
            + (f", V1 data = a fixed sample of {o['train_limit']} build examples" if o.get("train_limit") else "")
            + f"; diagnosis on {o['dev_items'] or 'all'} dev items, evaluation on {o['test_items'] or 'all'} test items. "
            f"Compute: {meta.get('training_seconds', 0) / 60:.1f} min of training and "
-           f"{meta.get('scoring_seconds', 0) / 60:.1f} min of scoring (this invocation: {meta['seconds'] / 60:.1f} min).",
+           f"{meta.get('scoring_seconds', 0) / 60:.1f} min of scoring, summed over the steps.",
            "", "## Result", ""]
     out += [f"- {line}" for line in lines]
     out += ["", "## Accuracy on the test split (%, mean ± sd over seeds)", "",
@@ -192,11 +194,7 @@ def write_report(out: Path, meta: dict, results: dict) -> dict[str, Any]:
     summary = summarise(results)
     lines = verdict(summary, len(results["seeds"]))
     data = {"meta": meta, "verdict": lines, "summary": summary["groups"], "results": results}
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in (("report.json", json.dumps(data, indent=2, sort_keys=True) + "\n"),
-                       ("report.md", markdown(meta, summary, lines, results))):
-        tmp = out / f".{name}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out / name)
+    write_atomic(out / "report.json", json.dumps(data, indent=2, sort_keys=True) + "\n")
+    write_atomic(out / "report.md", markdown(meta, summary, lines, results))
     chart(out / "report.png", summary, f"{meta['model']}: test accuracy by arm ({len(results['seeds'])} seeds)")
     return {"out": str(out), "verdict": lines, "groups": summary["groups"], "meta": meta}
