@@ -15,6 +15,7 @@ from sqlalchemy import insert
 
 from syllabus.config import load_workspace
 from syllabus.debug.queries import graph_report, list_gaps
+from syllabus.debug.unit_keys import fill_gap_concepts
 from syllabus.errors import SyllabusError
 from syllabus.store import open_store
 from syllabus.store.ids import relation_id
@@ -115,6 +116,8 @@ def build(root, url):
                      items=json.dumps([f"it-{n}" for n in range(n_items)]), detail=None,
                      build="b1" if stt == "patched" else None)
                 for g, (k, u, sc, stt, r, n_items) in GAPS.items()])
+            for run in ("r1", "r2"):  # as diagnose does after writing a run's gaps
+                fill_gap_concepts(s, run)
             ex = dict(discipline="d", renderer="r@1", task="t", template="t", template_sha="0", deps="{}", stale=0,
                       build="b1")
             s.execute(insert(T["example"]), [dict(ex, seq=1, id="ex1", unit="concept:d:A", dropped=None),

@@ -46,6 +46,7 @@ from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from syllabus.compile.graph import Usability
+from syllabus.debug.unit_keys import fill_gap_concepts
 from syllabus.errors import SyllabusError
 from syllabus.store.tables import Chain, Concept, Evidence, Example, Gap, Item, ItemUnit, Relation, Result, Run
 
@@ -461,6 +462,7 @@ def _write(session: Session, run, outcomes: dict[str, Outcome], report: Diagnosi
                      "detail": json.dumps(g.detail, sort_keys=True, ensure_ascii=False)})
     for i in range(0, len(rows), BATCH):
         session.execute(insert(G), rows[i:i + BATCH])
+    fill_gap_concepts(session, run.id)
     report.written = len(rows)
     this_start = _started(run.started)
     patched = session.execute(select(G.c.id, G.c["items"], RN.c.started).join(RN, RN.c.id == G.c.run_id)

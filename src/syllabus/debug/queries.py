@@ -2,8 +2,9 @@
 
 * :func:`list_gaps` filters diagnosed gaps by discipline, kind, status, score, run and by a
   concept subtree: ``under`` = the concept, its descendants through ``is_a`` / ``part_of``
-  (asserted or proposed; a recursive CTE that SQLite and PostgreSQL both run), and the
-  relations, chains (by their conclusion's subject or object) and concept pairs that touch them.
+  (asserted or proposed; a recursive CTE that SQLite and PostgreSQL both run), and the gaps
+  whose unit touches one of them (``gap.concept_a`` / ``concept_b``: a concept, a relation's or a
+  chain conclusion's subject or object, a pair's two concepts).
 * :func:`graph_report` lists, per discipline, active concepts without a definition, without
   evidence, without a kept training example (no ``example_dep`` row of a kept example reads
   ``concept:ID``), without a benchmark item (no ``item_unit`` row ``concept:ID``), and asserted
@@ -14,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Integer, String, and_, case, cast, exists, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
+from syllabus.debug.unit_keys import pair_ids, position, prefixed
 from syllabus.errors import SyllabusError
 from syllabus.store.tables import Chain, Concept, Evidence, Example, ExampleDep, Gap, ItemUnit, Relation, Run
 
@@ -46,12 +48,6 @@ def subtree(concept_id: str):
     return sub.union(select(step).where(r.c.object_id == sub.c.id))
 
 
-def _position(session: Session, text, needle: str):
-    """1-based position of *needle* in *text* (0 when absent), on SQLite and PostgreSQL."""
-    name = "strpos" if session.get_bind().dialect.name == "postgresql" else "instr"
-    return getattr(func, name)(text, needle, type_=Integer)
-
-
 def _json_length(session: Session, text):
     """Length of the JSON array held in a text column, on SQLite and PostgreSQL."""
     if session.get_bind().dialect.name == "postgresql":
@@ -59,33 +55,10 @@ def _json_length(session: Session, text):
     return func.json_array_length(text, type_=Integer)
 
 
-def _prefixed(column, prefix: str):
-    """*column* starts with *prefix* (a range both backends answer from an index on it)."""
-    return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
-
-
-def _pair(session: Session, unit):
-    """The two concept ids of a ``pair:A|B`` unit key, as SQL expressions."""
-    bar = _position(session, unit, "|")
-    n = len("pair:")
-    # never a negative length: PostgreSQL may evaluate it for keys that are not pairs, and refuses one
-    return func.substr(unit, n + 1, case((bar > n, bar - n - 1), else_=0)), func.substr(unit, bar + 1)
-
-
-def under_gap_ids(session: Session, concept_id: str):
-    """A SELECT of the ids of gaps in *concept_id*'s subtree (see the module docstring)."""
-    sub = subtree(concept_id)
-    ids = select(sub.c.id)
-    concept_keys = select(literal("concept:") + sub.c.id)
-    rel_keys = union(select(literal("relation:") + R.c.id).where(R.c.subject_id.in_(ids)),
-                     select(literal("relation:") + R.c.id).where(R.c.object_id.in_(ids)))
-    chains = (select(G.c.id).join(H, H.c.id == func.substr(G.c.unit, len("chain:") + 1))
-              .where(_prefixed(G.c.unit, "chain:"), or_(H.c.subject_id.in_(ids), H.c.object_id.in_(ids))))
-    first, second = _pair(session, G.c.unit)
-    pairs = select(G.c.id).where(_prefixed(G.c.unit, "pair:"), _position(session, G.c.unit, "|") > 0,
-                                 or_(first.in_(ids), second.in_(ids)))
-    return union(select(G.c.id).where(G.c.unit.in_(concept_keys)),
-                 select(G.c.id).where(G.c.unit.in_(rel_keys)), chains, pairs)
+def under_gap_ids(concept_id: str):
+    """A SELECT of the ids of gaps that touch *concept_id* or a concept below it."""
+    ids = select(subtree(concept_id).c.id)
+    return union(select(G.c.id).where(G.c.concept_a.in_(ids)), select(G.c.id).where(G.c.concept_b.in_(ids)))
 
 
 def list_gaps(session: Session, *, discipline: str | None = None, kind: str | None = None,
@@ -106,7 +79,7 @@ def list_gaps(session: Session, *, discipline: str | None = None, kind: str | No
     if min_score is not None:
         q = q.where(G.c.score >= min_score)
     if under is not None:
-        q = q.where(G.c.id.in_(under_gap_ids(session, under)))
+        q = q.where(G.c.id.in_(under_gap_ids(under)))
     if limit is not None:
         q = q.order_by(*_order(G.c, sort)).limit(limit)
     return [_gap_row(r) for r in session.execute(_labelled(session, q.subquery("page"), sort))]
@@ -118,7 +91,7 @@ def _order(cols, sort: str) -> list:
 
 def _key(unit, prefix: str):
     """The id in a unit key with *prefix*, else NULL (so the join skips the index look-up)."""
-    return case((_prefixed(unit, prefix), func.substr(unit, len(prefix) + 1)))
+    return case((prefixed(unit, prefix), func.substr(unit, len(prefix) + 1)))
 
 
 def _labelled(session: Session, page, sort: str):
@@ -126,8 +99,8 @@ def _labelled(session: Session, page, sort: str):
     unit = page.c.unit
     c0, rs, ro, hs, ho, pa, pb = (C.alias(n) for n in ("c0", "rs", "ro", "hs", "ho", "pa", "pb"))
     r, h = R.alias("r"), H.alias("h")
-    first, second = _pair(session, unit)
-    is_pair = and_(_prefixed(unit, "pair:"), _position(session, unit, "|") > 0)
+    first, second = pair_ids(session, unit)
+    is_pair = and_(prefixed(unit, "pair:"), position(session, unit, "|") > 0)
     return (select(page.c.id, page.c.kind, unit, page.c.discipline, page.c.score, page.c.status, page.c.run_id,
                    page.c.build, _json_length(session, page.c["items"]).label("failing"),
                    c0.c.pref_label.label("concept"), r.c.subject_id.label("r_s"), r.c.predicate.label("r_p"),
@@ -163,26 +136,45 @@ def _gap_row(r) -> dict:
 
 # --- graph reports ------------------------------------------------------------------------------
 
-def _concepts_where(discipline: str, condition):
-    return (select(C.c.id, C.c.pref_label.label("label"), C.c.origin)
-            .where(C.c.discipline == discipline, C.c.status == "active", C.c.origin != "external", condition))
+CONCEPT_COLUMNS = (C.c.id, C.c.pref_label.label("label"), C.c.origin)
+RELATION_COLUMNS = (R.c.id, R.c.subject_id.label("subject"), R.c.predicate, R.c.object_id.label("object"), R.c.origin,
+                    R.c.status)
+
+
+def report_conditions(discipline: str) -> dict[str, tuple]:
+    """Each canned report for one discipline as (table, the rows it ranges over, the finding condition)."""
+    key = literal("concept:") + C.c.id
+    kept_example = (select(XD.c.unit).join(X, X.c.seq == XD.c.example)
+                    .where(XD.c.unit == key, X.c.dropped.is_(None)))
+    concepts = (C.c.discipline == discipline, C.c.status == "active", C.c.origin != "external")
+    relations = (R.c.discipline == discipline, R.c.status.in_(LIVE))
+    return {
+        "no_definition": (C, concepts, or_(C.c.definition.is_(None), func.trim(C.c.definition) == "")),
+        "no_evidence": (C, concepts, ~exists().where(E.c.concept_id == C.c.id)),
+        "no_example": (C, concepts, ~exists(kept_example)),
+        "no_item": (C, concepts, ~exists().where(IU.c.unit == key)),
+        "relation_no_evidence": (R, relations, ~exists().where(E.c.relation_id == R.c.id)),
+    }
 
 
 def report_queries(discipline: str) -> dict:
     """The SELECT of each canned report for one discipline (rows ordered by id)."""
-    key = literal("concept:") + C.c.id
-    kept_example = (select(XD.c.unit).join(X, X.c.seq == XD.c.example)
-                    .where(XD.c.unit == key, X.c.dropped.is_(None)))
-    queries = {
-        "no_definition": _concepts_where(discipline, or_(C.c.definition.is_(None), func.trim(C.c.definition) == "")),
-        "no_evidence": _concepts_where(discipline, ~exists().where(E.c.concept_id == C.c.id)),
-        "no_example": _concepts_where(discipline, ~exists(kept_example)),
-        "no_item": _concepts_where(discipline, ~exists().where(IU.c.unit == key)),
-        "relation_no_evidence": select(R.c.id, R.c.subject_id.label("subject"), R.c.predicate,
-                                       R.c.object_id.label("object"), R.c.origin, R.c.status)
-        .where(R.c.discipline == discipline, R.c.status.in_(LIVE), ~exists().where(E.c.relation_id == R.c.id)),
-    }
-    return {name: q.order_by(q.selected_columns[0]) for name, q in queries.items()}
+    return {name: select(*(CONCEPT_COLUMNS if table is C else RELATION_COLUMNS)).where(*scope, condition)
+            .order_by(table.c.id) for name, (table, scope, condition) in report_conditions(discipline).items()}
+
+
+def report_counts(session: Session, discipline: str, only: tuple[str, ...] = REPORTS) -> dict[str, int]:
+    """How many findings each report has: one scan of the discipline's concepts, one of its relations."""
+    conditions = {n: c for n, c in report_conditions(discipline).items() if n in only}
+    counts: dict[str, int] = {}
+    for table in (C, R):
+        mine = {n: (scope, cond) for n, (t, scope, cond) in conditions.items() if t is table}
+        if not mine:
+            continue
+        scope = next(iter(mine.values()))[0]
+        sums = [func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(n) for n, (_, cond) in mine.items()]
+        counts.update(session.execute(select(*sums).select_from(table).where(*scope)).one()._mapping)
+    return {n: int(counts[n]) for n in conditions}
 
 
 def graph_report(session: Session, disciplines: list[str], limit: int | None = None,
@@ -190,16 +182,10 @@ def graph_report(session: Session, disciplines: list[str], limit: int | None = N
     """Per discipline and report: the full ``count`` and the first *limit* ``rows`` (all when None)."""
     out: dict[str, dict[str, dict]] = {}
     for discipline in disciplines:
+        queries = report_queries(discipline)
         section = out[discipline] = {}
-        for name, q in report_queries(discipline).items():
-            if name not in only:
-                continue
-            if limit is None:
-                rows = [dict(r._mapping) for r in session.execute(q)]
-                section[name] = {"count": len(rows), "rows": rows}
-                continue
-            # one pass: the window counts every finding, LIMIT keeps the first rows
-            found = session.execute(q.add_columns(func.count().over().label("_count")).limit(limit)).all()
-            section[name] = {"count": found[0]._count if found else 0,
-                             "rows": [{k: v for k, v in r._mapping.items() if k != "_count"} for r in found]}
+        for name, count in report_counts(session, discipline, only).items():
+            # a page in id order reads only its first rows (the (discipline, id) indexes); none to read when empty
+            rows = [] if count == 0 or limit == 0 else session.execute(queries[name].limit(limit)).all()
+            section[name] = {"count": count, "rows": [dict(r._mapping) for r in rows]}
     return out

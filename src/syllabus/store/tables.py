@@ -56,7 +56,7 @@ class OntologySource(Base):
 class Concept(Base):
     __tablename__ = "concept"
     id: Mapped[str] = mapped_column(String(512), primary_key=True)
-    discipline: Mapped[str] = mapped_column(ForeignKey("discipline.name", ondelete="CASCADE"), index=True)
+    discipline: Mapped[str] = mapped_column(ForeignKey("discipline.name", ondelete="CASCADE"))
     pref_label: Mapped[str | None] = mapped_column(Text)
     definition: Mapped[str | None] = mapped_column(Text)
     type: Mapped[str | None] = mapped_column(String(128))
@@ -66,6 +66,8 @@ class Concept(Base):
     __table_args__ = (
         CheckConstraint("origin IN ('ontology', 'extracted', 'patched', 'external')", name="origin"),
         CheckConstraint("status IN ('active', 'deprecated')", name="status"),
+        # a discipline's concepts in id order: graph reports read their first rows without sorting
+        Index("ix_concept_discipline_id", "discipline", "id"),
     )
 
 
@@ -82,7 +84,7 @@ class Label(Base):
 class Relation(Base):
     __tablename__ = "relation"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    discipline: Mapped[str] = mapped_column(ForeignKey("discipline.name", ondelete="CASCADE"), index=True)
+    discipline: Mapped[str] = mapped_column(ForeignKey("discipline.name", ondelete="CASCADE"))
     subject_id: Mapped[str] = mapped_column(ForeignKey("concept.id", ondelete="CASCADE"))
     predicate: Mapped[str] = mapped_column(String(128))
     object_id: Mapped[str] = mapped_column(ForeignKey("concept.id", ondelete="CASCADE"), index=True)
@@ -93,6 +95,7 @@ class Relation(Base):
     __table_args__ = (
         UniqueConstraint("subject_id", "predicate", "object_id", "origin"),
         CheckConstraint("status IN ('asserted', 'proposed', 'gap', 'rejected')", name="status"),
+        Index("ix_relation_discipline_id", "discipline", "id"),
     )
 
 
@@ -311,4 +314,8 @@ class Gap(Base):
     detail: Mapped[str | None] = mapped_column(Text)  # JSON: evidence sentences, chosen distractors, ...
     status: Mapped[str] = mapped_column(String(16), default="open")
     build: Mapped[str | None] = mapped_column(String(40))
+    # the concepts the unit touches (a concept; a relation's or chain's subject and object; a pair),
+    # filled by debug.diagnose.fill_gap_concepts so that `gaps --under` joins a subtree on an index
+    concept_a: Mapped[str | None] = mapped_column(String(512), index=True)
+    concept_b: Mapped[str | None] = mapped_column(String(512), index=True)
     __table_args__ = (CheckConstraint("status IN ('open', 'patched', 'verified', 'dismissed')", name="status"),)

@@ -249,6 +249,7 @@ class Experiment:
         """The control: as many gaps of each kind, on random units, with the same example counts."""
         from syllabus.compile.pipeline import build_root, run_compile
         from syllabus.debug.repair import plan_repair
+        from syllabus.debug.unit_keys import fill_gap_concepts
         from syllabus.store.tables import Gap, Run
 
         cached = self.work / f"random-seed{seed}.repair.json"
@@ -274,6 +275,7 @@ class Experiment:
                                 score=alloc["score"], items="[]", detail=json.dumps(detail, sort_keys=True),
                                 status="open"))
                 session.flush()
+                fill_gap_concepts(session, run_id)
                 gap = session.execute(select(Gap.__table__).where(Gap.id == gid)).first()
                 plan = plan_repair(session, [gap], alloc["examples"], seed=seed)
                 if detail.get("random_chosen"):  # stands in for the distractors a model chose

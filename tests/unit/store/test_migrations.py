@@ -75,3 +75,34 @@ def test_unknown_revision_is_coded(store_url):
         migrate.upgrade(engine, "nope")
     assert err.value.code == "E012"
     engine.dispose()
+
+
+def test_gap_concepts_are_backfilled_from_unit_keys(store_url):
+    """0006 fills gap.concept_a / concept_b for the gaps already stored, on both backends."""
+    from syllabus.store.tables import Chain, Gap, Relation, Run
+
+    engine = make_engine(store_url)
+    migrate.upgrade(engine, "0005_bench")
+    with engine.begin() as conn:
+        conn.execute(insert(Discipline.__table__).values(name="d", prefix="d", iri="https://x/"))
+        conn.execute(insert(Concept.__table__), [dict(id=f"d:{c}", discipline="d", pref_label=c, origin="ontology",
+                                                      status="active") for c in "ABC"])
+        conn.execute(insert(Relation.__table__).values(id="rel1", discipline="d", subject_id="d:A", predicate="causes",
+                                                       object_id="d:B", origin="ontology", status="asserted",
+                                                       confidence=1.0))
+        conn.execute(insert(Chain.__table__).values(id="ch1", discipline="d", rule="r", relation_ids="[]", hops=2,
+                                                    subject_id="d:B", predicate="causes", object_id="d:C",
+                                                    split="bench"))
+        conn.execute(insert(Run.__table__).values(id="r", model="m", backend="b", params="{}", started="t",
+                                                  seconds=0.0))
+        conn.execute(insert(Gap.__table__), [
+            dict(id=g, run_id="r", kind="k", unit=u, discipline="d", score=0.5, items="[]", status="open")
+            for g, u in (("g1", "concept:d:A"), ("g2", "relation:rel1"), ("g3", "chain:ch1"),
+                         ("g4", "pair:d:A|d:C"), ("g5", "relation:gone"))])
+    migrate.upgrade(engine)
+    G = Gap.__table__
+    with engine.connect() as conn:
+        got = {r.id: (r.concept_a, r.concept_b) for r in conn.execute(select(G.c.id, G.c.concept_a, G.c.concept_b))}
+    engine.dispose()
+    assert got == {"g1": ("d:A", None), "g2": ("d:A", "d:B"), "g3": ("d:B", "d:C"), "g4": ("d:A", "d:C"),
+                   "g5": (None, None)}
