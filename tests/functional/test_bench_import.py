@@ -16,7 +16,7 @@ CRAFTED = [
      "answer_index": 0},
     {"id": "c2", "question": "Which organelle of a plant cell carries out photosynthesis?",
      "choices": ["chloroplast", "nucleus", "ribosome", "vacuole"], "labels": ["A", "B", "C", "D"], "answer": "A"},
-    {"id": "c3", "question": "How does a solvent pass through a selectively permeable barrier toward the more "
+    {"id": "c3", "question": "How does moisture pass through a selectively permeable barrier toward the more "
                              "concentrated side?", "choices": ["by osmotic flow", "by convection"], "answer_index": 0},
     {"id": "c4", "question": "Which city hosted the Olympic Games in 1900?",
      "choices": ["Paris", "Athens", "London", "Rome"], "answer_index": 0, "source": "trivia"},

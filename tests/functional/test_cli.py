@@ -63,7 +63,7 @@ def test_db_commands(workspace, cli):
     current = json.loads(cli(workspace, "db", "current", "--json").stdout)
     assert current["at_head"] is True
     assert cli(workspace, "db", "history").stdout.split() == ["0001_graph", "0002_corpus", "0003_extraction",
-                                                             "0004_compile", "0005_bench"]
+                                                             "0004_compile", "0005_bench", "0006_gap_concepts"]
     assert cli(workspace, "db", "downgrade", "base").exit_code == 0
     assert json.loads(cli(workspace, "db", "current", "--json").stdout)["current"] is None
     bad = cli(workspace, "db", "downgrade", "0042_nope")
@@ -73,7 +73,7 @@ def test_db_commands(workspace, cli):
 def test_sample_workspace_lints_clean(cli):
     result = cli(REPO, "ontology", "lint", "--json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"errors": 0, "warnings": 0, "findings": {"biology": [], "physics": []}}
+    assert json.loads(result.stdout) == {"errors": 0, "warnings": 0, "findings": {"biology": [], "chemistry": [], "physics": []}}
 
 
 def test_sample_workspace_imports(tmp_path, cli):

@@ -62,7 +62,7 @@ def test_first_build_has_examples_manifest_and_latest(sample_ws, cli):
     manifest = json.loads((latest / "manifest.json").read_text())
     assert manifest["schema_version"] == 1 and manifest["parent"] is None
     assert set(manifest["settings"]["renderers"]) == {"concept", "relation", "chain", "patch"}
-    assert set(manifest["input_fingerprints"]) == {"physics", "biology"}
+    assert set(manifest["input_fingerprints"]) == {"physics", "biology", "chemistry"}
     assert sum(manifest["counts"]["by_discipline"].values()) == manifest["counts"]["examples"]
     assert len(manifest["quality"]["removed"]) == manifest["counts"]["dropped"]
     rows = examples(sample_ws)
@@ -245,7 +245,7 @@ def test_discipline_selection(sample_ws, cli):
     assert {r["discipline"] for r in examples(sample_ws)} == {"biology"}
     assert report["pending"]
     report = compile_json(cli, sample_ws)
-    assert {r["discipline"] for r in examples(sample_ws)} == {"biology", "physics"}
+    assert {r["discipline"] for r in examples(sample_ws)} == {"biology", "chemistry", "physics"}
 
 
 def test_explain_names_renderer_template_units_and_evidence_lines(sample_ws, cli):

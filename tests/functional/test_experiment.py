@@ -44,7 +44,9 @@ def test_experiment_trains_every_arm_and_reports(ws, cli):
         assert s["training"]["V2"]["patch_examples"] == s["patch_examples"]
         assert s["training"]["V2-random"]["patch_examples"] == s["random_examples"]
         assert s["training"]["V1"]["patch_examples"] == 0
-        assert s["training"]["V1"]["examples"] == 120  # the same fixed sample for every seed
+        assert s["training"]["V1"]["build_examples"] == 120  # the same fixed sample for every seed
+        # encoded: all but those whose answer starts past --max-length
+        assert s["training"]["V1"]["examples"] == 120 - s["training"]["V1"]["skipped_no_answer"] >= 110
         assert set(s["per_item"]) == {"V1", "V2", "V2-random"}
         assert all(len(v) == 80 for v in s["per_item"].values())
         assert set(s["touched_test_items"]) <= set(report["results"]["test_items"])

@@ -338,7 +338,9 @@ def _concept_drafts(v: _View, skipped: Counter) -> list[Draft]:
 
         label = lambda d: v.c[d].label  # noqa: E731
         picked = v.pick(x, c.label, pools, label, not_x, f"L1t|{x}")
-        question = f"Which {v.discipline} term matches this definition? {text}"
+        # "Which chemistry term ..." would give away the concept "chemistry": drop the field then
+        field = "" if _names(v.discipline, c) else f"{v.discipline} "
+        question = f"Which {field}term matches this definition? {text}"
         if picked:
             drafts.append(Draft(v.discipline, "L1", "definition_to_term", question, (x, c.label), picked, [x]))
         else:
@@ -451,8 +453,9 @@ def assign(drafts: list[Draft], previous: dict[tuple, tuple[str, int]], settings
         strata[(d.discipline, d.level, d.kind)].append(d)
     rows = []
     k = settings.options
+    key_text = {id(d): canonical(d.key) for d in drafts}  # each draft's key, serialised once
     for _, group in sorted(strata.items()):
-        order = sorted(group, key=lambda d: digest(f"{settings.seed}|{canonical(d.key)}", 8))
+        order = sorted(group, key=lambda d: digest(f"{settings.seed}|{key_text[id(d)]}", 8))
         splits, positions = Counter({s: 0 for s in SPLITS}), Counter({i: 0 for i in range(k)})
         chosen: dict[tuple, list] = {}
         for d in order:
@@ -464,7 +467,7 @@ def assign(drafts: list[Draft], previous: dict[tuple, tuple[str, int]], settings
             chosen[d.key] = [split if split in SPLITS else None, pos if pos is not None and 0 <= pos < k else None]
         for d in order:
             pick = chosen[d.key]
-            h = int(digest(f"{settings.seed}|place|{canonical(d.key)}", 8), 16)
+            h = int(digest(f"{settings.seed}|place|{key_text[id(d)]}", 8), 16)
             if pick[0] is None:
                 low = min(splits.values())
                 ties = [s for s in SPLITS if splits[s] == low]
@@ -475,13 +478,13 @@ def assign(drafts: list[Draft], previous: dict[tuple, tuple[str, int]], settings
                 ties = [i for i in range(k) if positions[i] == low]
                 pick[1] = ties[(h // 2) % len(ties)]
                 positions[pick[1]] += 1
-            rows.append(_row(d, pick[0], pick[1], settings))
+            rows.append(_row(d, pick[0], pick[1], settings, key_text[id(d)]))
     return rows
 
 
-def _row(d: Draft, split: str, answer: int, settings: Settings) -> dict:
+def _row(d: Draft, split: str, answer: int, settings: Settings, key_text: str) -> dict:
     others = sorted(d.distractors[:settings.options - 1],
-                    key=lambda t: digest(f"{settings.seed}|slot|{canonical(d.key)}|{t[0]}", 8))
+                    key=lambda t: digest(f"{settings.seed}|slot|{key_text}|{t[0]}", 8))
     options = others[:answer] + [(d.answer[0], d.answer[1], "answer")] + others[answer:]
     choices = [text for _, text, _ in options]
     trace = {"concepts": d.concepts, "relations": d.relations, "chain": d.chain,

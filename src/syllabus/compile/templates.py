@@ -28,7 +28,8 @@ class TemplateRef:
 
 
 def _first_upper(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
+    """Capitalise a sentence's first letter, except in a word like "pH" or "mRNA" (its second letter upper-case)."""
+    return text if not text or text[1:2].isupper() else text[:1].upper() + text[1:]
 
 
 def _first_lower(text: str) -> str:

@@ -340,8 +340,9 @@ class Experiment:
 
 def _training_summary(report: dict) -> dict:
     keep = ("steps", "first_loss", "last_loss", "train_loss", "seconds", "device", "method", "trainable_parameters")
-    return {**{k: report.get(k) for k in keep}, "examples": report["data"]["examples"],
-            "patch_examples": report["data"]["patch_examples"]}
+    data = report["data"]
+    return {**{k: report.get(k) for k in keep}, "examples": data["examples"], "build_examples": data["build_examples"],
+            "patch_examples": data["patch_examples"], "skipped_no_answer": data["skipped_no_answer"]}
 
 
 def _taught_units(allocation: dict) -> list[str]:

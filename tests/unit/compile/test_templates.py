@@ -22,6 +22,8 @@ def test_define_and_definiens():
     assert define(article) == "Resonance is a harmonic response of a system."
     acronym = concept("genome", "DNA of an organism")
     assert define(acronym) == "Genome is DNA of an organism."
+    mixed_case = concept("pH", "A measure of how acidic a solution is")
+    assert define(mixed_case) == "pH is a measure of how acidic a solution is."  # not "PH"
     assert join_and(["a"]) == "a" and join_and(["a", "b", "c"]) == "a, b and c" and join_and([]) == ""
 
 

@@ -99,7 +99,9 @@ def _diagnose(st, run_id, **kw):
 
 def _gap_rows(st):
     with st.transaction() as s:
-        return [tuple(r) for r in s.execute(select(Gap.__table__).order_by(Gap.id)).all()]
+        G = Gap.__table__  # every column, ending with status and build
+        columns = [c for c in G.c if c.name not in ("status", "build")] + [G.c.status, G.c.build]
+        return [tuple(r) for r in s.execute(select(*columns).order_by(Gap.id)).all()]
 
 
 def _touching(st, unit):
@@ -175,6 +177,9 @@ def test_idempotent_and_keeps_handled_gaps(store):
     _diagnose(store, "r1")
     first = _gap_rows(store)
     assert len(first) == 3
+    with store.transaction() as s:  # each written gap knows the concepts its unit touches (gaps --under)
+        touched = s.execute(select(Gap.unit, Gap.concept_a, Gap.concept_b)).all()
+    assert touched and all(a and (b or unit.startswith("concept:")) for unit, a, b in touched)
     _diagnose(store, "r1")
     assert _gap_rows(store) == first
     patched = gap_id("r1", "weak_edge", "relation:cd")
