@@ -35,7 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from compile_scale_data import generate_from_args  # noqa: E402
+from compile_scale_data import add_shape_arguments, generate_from_args  # noqa: E402
 
 
 def timed_build(ws, store, disciplines: list[str]) -> dict:
@@ -60,11 +60,7 @@ def timed_build(ws, store, disciplines: list[str]) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--concepts", type=int, default=250_000)
-    ap.add_argument("--relations", type=int, default=200_000)
-    ap.add_argument("--chains", type=int, default=50_000)
-    ap.add_argument("--disciplines", type=int, default=16)
-    ap.add_argument("--seed", type=int, default=0)
+    add_shape_arguments(ap)
     ap.add_argument("--compile", action="store_true", help="Compile a build first, so decontamination scans it.")
     ap.add_argument("--workdir", type=Path, help="Keep the workspace here (default: a temporary folder).")
     ap.add_argument("--reuse", action="store_true", help="Reuse the graph already in --workdir (items are rebuilt).")

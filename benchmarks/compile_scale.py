@@ -63,7 +63,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from compile_scale_data import Shape, generate  # noqa: E402
+from compile_scale_data import Shape, add_shape_arguments, generate  # noqa: E402
 
 TARGETS = {"full_s": 60.0, "full_rss_bytes": 4_000_000_000, "plan_s": 2.0, "incremental_s": 2.0}
 
@@ -211,11 +211,7 @@ def top_functions(profile: Path, n: int = 40) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--concepts", type=int, default=250_000)
-    ap.add_argument("--relations", type=int, default=200_000)
-    ap.add_argument("--chains", type=int, default=50_000)
-    ap.add_argument("--disciplines", type=int, default=16)
-    ap.add_argument("--seed", type=int, default=0)
+    add_shape_arguments(ap)
     ap.add_argument("--workdir", help="Folder for the workspaces (kept); default a temporary folder (deleted).")
     ap.add_argument("--skip-second-clean", action="store_true", help="Leave out the determinism compile.")
     ap.add_argument("--profile", default="",

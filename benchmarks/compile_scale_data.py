@@ -342,6 +342,15 @@ def generate(root: Path, shape: Shape, *, progress=None) -> Generated:
     return gen
 
 
+def add_shape_arguments(ap) -> None:
+    """The graph-shape options every scale benchmark takes (defaults: the 250k-concept graph)."""
+    ap.add_argument("--concepts", type=int, default=250_000)
+    ap.add_argument("--relations", type=int, default=200_000)
+    ap.add_argument("--chains", type=int, default=50_000)
+    ap.add_argument("--disciplines", type=int, default=16)
+    ap.add_argument("--seed", type=int, default=0)
+
+
 def generate_from_args(root: Path, args) -> dict:
     """The graph for a benchmark whose argparse namespace has concepts/relations/chains/disciplines/seed."""
     gen = generate(root, Shape(args.concepts, args.relations, args.chains, args.disciplines, args.seed))

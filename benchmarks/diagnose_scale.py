@@ -41,7 +41,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from compile_scale_data import generate_from_args  # noqa: E402
+from compile_scale_data import add_shape_arguments, generate_from_args  # noqa: E402
 
 TARGET_S = 10.0
 
@@ -129,12 +129,8 @@ def _diagnose_in_process(root: Path, run_id: str) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--concepts", type=int, default=250_000)
-    ap.add_argument("--relations", type=int, default=200_000)
-    ap.add_argument("--chains", type=int, default=50_000)
-    ap.add_argument("--disciplines", type=int, default=16)
+    add_shape_arguments(ap)
     ap.add_argument("--results", type=int, default=20_000, help="dev results in the run (plus a quarter as test)")
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", help="keep the workspace here (must not hold a store yet)")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = ap.parse_args()

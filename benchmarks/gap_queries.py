@@ -43,7 +43,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from compile_scale_data import generate_from_args  # noqa: E402
+from compile_scale_data import add_shape_arguments, generate_from_args  # noqa: E402
 
 TARGET_MS = 100.0
 
@@ -181,14 +181,10 @@ def measure(store, fn, params: list[dict], repeat: int) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--concepts", type=int, default=250_000)
-    ap.add_argument("--relations", type=int, default=200_000)
-    ap.add_argument("--chains", type=int, default=50_000)
-    ap.add_argument("--disciplines", type=int, default=16)
+    add_shape_arguments(ap)
     ap.add_argument("--gaps", type=int, default=20_000)
     ap.add_argument("--items", type=int, default=50_000)
     ap.add_argument("--repeat", type=int, default=40)
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", type=Path, help="Keep the workspace here (default: a temporary folder).")
     ap.add_argument("--reuse", action="store_true", help="Reuse the workspace already in --workdir.")
     ap.add_argument("--json", action="store_true", help="Print the figures as JSON.")
