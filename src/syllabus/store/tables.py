@@ -315,7 +315,7 @@ class Gap(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     build: Mapped[str | None] = mapped_column(String(40))
     # the concepts the unit touches (a concept; a relation's or chain's subject and object; a pair),
-    # filled by debug.diagnose.fill_gap_concepts so that `gaps --under` joins a subtree on an index
+    # filled by debug.unit_keys.fill_gap_concepts so that `gaps --under` joins a subtree on an index
     concept_a: Mapped[str | None] = mapped_column(String(512), index=True)
     concept_b: Mapped[str | None] = mapped_column(String(512), index=True)
     __table_args__ = (CheckConstraint("status IN ('open', 'patched', 'verified', 'dismissed')", name="status"),)
