@@ -210,15 +210,17 @@ def test_renderer_version_rebuilds_exactly_its_examples(sample_ws, cli, monkeypa
 
     compile_json(cli, sample_ws)
     before = examples(sample_ws)
-    bumped = tuple(dataclasses.replace(r, version=2) if r.name == "chain" else r for r in renderers.BUILTIN)
+    chain = next(r for r in renderers.BUILTIN if r.name == "chain")
+    bumped = tuple(dataclasses.replace(r, version=chain.version + 1) if r is chain else r for r in renderers.BUILTIN)
     monkeypatch.setattr(renderers, "BUILTIN", bumped)
     report = compile_json(cli, sample_ws)
-    chain_ids = {r["id"] for r in before if r["provenance"]["renderer"] == "chain@1"}
+    chain_ids = {r["id"] for r in before if r["provenance"]["renderer"] == chain.ref}
     changed = {c["old_id"] for c in report["changes"]}
     dropped = {json.loads(x)["id"] for x in (sample_ws / "build" / plan_parent(sample_ws) / "dropped.jsonl")
                .read_text().splitlines()}
     assert changed - dropped == chain_ids
-    assert {r["provenance"]["renderer"] for r in examples(sample_ws) if r["task"] == "chain.explain"} == {"chain@2"}
+    assert {r["provenance"]["renderer"] for r in examples(sample_ws) if r["task"] == "chain.explain"} == {
+        f"chain@{chain.version + 1}"}
 
 
 def test_selection_leaves_unselected_units_stale_until_selected(sample_ws, cli):
@@ -254,7 +256,7 @@ def test_explain_names_renderer_template_units_and_evidence_lines(sample_ws, cli
     result = cli(sample_ws, "explain", row["id"], "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["renderer"] == "relation@1" and data["template"].startswith("relation/how_related/")
+    assert data["renderer"] == "relation@2" and data["template"].startswith("relation/how_related/")
     assert {u["unit"] for u in data["units"]} == set(row["provenance"]["dependencies"])
     assert not any(u["stale"] for u in data["units"])
     ev = data["evidence"][0]

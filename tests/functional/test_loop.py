@@ -22,4 +22,4 @@ def test_loop_runs_every_step_and_the_new_build_differs_by_the_patch(sample_ws, 
     gaps = json.loads(cli(sample_ws, "gaps", "--status", "patched", "--json").stdout)
     assert gaps and all(g["build"] == report["build_after"] for g in gaps)
     explained = json.loads(cli(sample_ws, "explain", diff["examples"][0]["id"], "--json").stdout)
-    assert explained["renderer"] == "patch@1"
+    assert explained["renderer"] == "patch@2"

@@ -88,4 +88,4 @@ def _patch(r: Reader, gid: str, ch: Choice) -> list[Task]:
     return _BY_KIND[kind](r, g, ch) if kind in _BY_KIND else []
 
 
-PATCH = Renderer("patch", 1, "gap", (("patch", _patch),))
+PATCH = Renderer("patch", 2, "gap", (("patch", _patch),))

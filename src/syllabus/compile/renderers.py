@@ -368,13 +368,13 @@ def _lower(text: str) -> str:
 
 
 BUILTIN = (
-    Renderer("concept", 1, "concept", (
+    Renderer("concept", 2, "concept", (
         ("definition", _concept_definition), ("term", _concept_term), ("synonyms", _concept_synonyms),
         ("true_false", _concept_true_false), ("choice", _concept_choice))),
-    Renderer("relation", 1, "relation", (
+    Renderer("relation", 2, "relation", (
         ("forward", _relation_direction(True)), ("backward", _relation_direction(False)),
         ("how_related", _relation_how), ("true_false", _relation_true_false))),
-    Renderer("chain", 1, "chain", (("explain", _chain_explain),)),
+    Renderer("chain", 2, "chain", (("explain", _chain_explain),)),
 )
 
 
