@@ -109,19 +109,19 @@ def add_rows(db: Path, n_gaps: int, n_items: int, seed: int) -> dict:
     con.executemany("INSERT INTO example_dep(unit, example) VALUES (?, ?)", deps)
     con.execute("COMMIT")
     con.close()
+    from sqlalchemy import text
+
     from syllabus.debug.unit_keys import fill_gap_concepts
     from syllabus.store import open_store
 
     store = open_store(f"sqlite:///{db}")
     try:
-        with store.transaction() as session:  # what diagnose does after writing a run's gaps
-            for run in ("r1", "r2"):
+        with store.transaction() as session:
+            for run in ("r1", "r2"):  # what diagnose does after writing a run's gaps
                 fill_gap_concepts(session, run)
+            session.execute(text("ANALYZE"))
     finally:
         store.close()
-    con = sqlite3.connect(db, isolation_level=None)
-    con.execute("ANALYZE")
-    con.close()
     return {"gaps": len(gaps), "items": len(items), "item_units": len(units), "examples": len(examples)}
 
 

@@ -5,7 +5,7 @@ verdict; the report (Markdown, JSON, PNG) goes to benchmarks/results/<name>/. Ru
 job first (it compiles the sample workspace and builds its benchmark items).
 
     .venv/bin/python benchmarks/repair_efficacy.py            # smollm2-cpu: SmolLM2-135M, 3 seeds, ~1 h on 2 cores
-    .venv/bin/python benchmarks/repair_efficacy.py --config smollm2-cpu-focused   # 8 patch examples per gap
+    .venv/bin/python benchmarks/repair_efficacy.py --config smollm2-cpu-focused   # up to 8 patch examples per gap
     .venv/bin/python benchmarks/repair_efficacy.py --config smollm2-gpu   # larger, for a GPU machine
     .venv/bin/python benchmarks/repair_efficacy.py --config tiny          # a minute: the tiny test model
 """
@@ -25,7 +25,7 @@ CONFIGS = {
     "smollm2-cpu": dict(model="smollm2", seeds=3, budget=100, dev_items=200, test_items=200, train_limit=450,
                         epochs=2.0, lr=4e-4, max_length=128, batch_size=8, lora_layers=8),
     # the same training, with the budget concentrated: 200 patch examples on the 25 best-scored gaps
-    # (~8 per gap instead of ~1), scored on 300 test items of the three-discipline sample workspace
+    # (up to 8 per gap instead of ~1; the renderers made 156-160), scored on 300 test items of the three-discipline sample workspace
     "smollm2-cpu-focused": dict(model="smollm2", seeds=3, budget=200, max_gaps=25, dev_items=200, test_items=300,
                                 train_limit=450, epochs=2.0, lr=4e-4, max_length=128, batch_size=8, lora_layers=8),
     # the whole build, all dev and test items, LoRA on every block

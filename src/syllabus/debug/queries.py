@@ -141,39 +141,44 @@ RELATION_COLUMNS = (R.c.id, R.c.subject_id.label("subject"), R.c.predicate, R.c.
                     R.c.status)
 
 
-def report_conditions(discipline: str) -> dict[str, tuple]:
-    """Each canned report for one discipline as (table, the rows it ranges over, the finding condition)."""
+def _scope(table, discipline: str) -> tuple:
+    """The rows a report ranges over: a discipline's active, non-external concepts or its live relations."""
+    if table is C:
+        return C.c.discipline == discipline, C.c.status == "active", C.c.origin != "external"
+    return R.c.discipline == discipline, R.c.status.in_(LIVE)
+
+
+def report_conditions() -> dict[str, tuple]:
+    """Each canned report as (the table it lists, the finding condition on a row of it)."""
     key = literal("concept:") + C.c.id
     kept_example = (select(XD.c.unit).join(X, X.c.seq == XD.c.example)
                     .where(XD.c.unit == key, X.c.dropped.is_(None)))
-    concepts = (C.c.discipline == discipline, C.c.status == "active", C.c.origin != "external")
-    relations = (R.c.discipline == discipline, R.c.status.in_(LIVE))
     return {
-        "no_definition": (C, concepts, or_(C.c.definition.is_(None), func.trim(C.c.definition) == "")),
-        "no_evidence": (C, concepts, ~exists().where(E.c.concept_id == C.c.id)),
-        "no_example": (C, concepts, ~exists(kept_example)),
-        "no_item": (C, concepts, ~exists().where(IU.c.unit == key)),
-        "relation_no_evidence": (R, relations, ~exists().where(E.c.relation_id == R.c.id)),
+        "no_definition": (C, or_(C.c.definition.is_(None), func.trim(C.c.definition) == "")),
+        "no_evidence": (C, ~exists().where(E.c.concept_id == C.c.id)),
+        "no_example": (C, ~exists(kept_example)),
+        "no_item": (C, ~exists().where(IU.c.unit == key)),
+        "relation_no_evidence": (R, ~exists().where(E.c.relation_id == R.c.id)),
     }
 
 
 def report_queries(discipline: str) -> dict:
     """The SELECT of each canned report for one discipline (rows ordered by id)."""
-    return {name: select(*(CONCEPT_COLUMNS if table is C else RELATION_COLUMNS)).where(*scope, condition)
-            .order_by(table.c.id) for name, (table, scope, condition) in report_conditions(discipline).items()}
+    return {name: select(*(CONCEPT_COLUMNS if table is C else RELATION_COLUMNS))
+            .where(*_scope(table, discipline), condition).order_by(table.c.id)
+            for name, (table, condition) in report_conditions().items()}
 
 
 def report_counts(session: Session, discipline: str, only: tuple[str, ...] = REPORTS) -> dict[str, int]:
     """How many findings each report has: one scan of the discipline's concepts, one of its relations."""
-    conditions = {n: c for n, c in report_conditions(discipline).items() if n in only}
+    conditions = {n: c for n, c in report_conditions().items() if n in only}
     counts: dict[str, int] = {}
     for table in (C, R):
-        mine = {n: (scope, cond) for n, (t, scope, cond) in conditions.items() if t is table}
-        if not mine:
-            continue
-        scope = next(iter(mine.values()))[0]
-        sums = [func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(n) for n, (_, cond) in mine.items()]
-        counts.update(session.execute(select(*sums).select_from(table).where(*scope)).one()._mapping)
+        sums = [func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(n)
+                for n, (t, cond) in conditions.items() if t is table]
+        if sums:
+            counts.update(session.execute(select(*sums).select_from(table).where(*_scope(table, discipline)))
+                          .one()._mapping)
     return {n: int(counts[n]) for n in conditions}
 
 

@@ -275,7 +275,6 @@ class Experiment:
                                 score=alloc["score"], items="[]", detail=json.dumps(detail, sort_keys=True),
                                 status="open"))
                 session.flush()
-                fill_gap_concepts(session, run_id)
                 gap = session.execute(select(Gap.__table__).where(Gap.id == gid)).first()
                 plan = plan_repair(session, [gap], alloc["examples"], seed=seed)
                 if detail.get("random_chosen"):  # stands in for the distractors a model chose
@@ -284,6 +283,7 @@ class Experiment:
                     session.execute(update(Gap).where(Gap.id == gid).values(detail=json.dumps(stored, sort_keys=True)))
                 made.extend(a.to_dict() for a in plan.allocations)
                 rows.append(gid)
+            fill_gap_concepts(session, run_id)  # once for the run, as diagnose does
             return rows
 
         before = _example_ids(ws)
@@ -333,8 +333,8 @@ class Experiment:
                          [f"{arm.lower()}-seed{s['seed']}-test" for arm in s["per_item"]]) for s in results["seeds"])
         training = sum(t["seconds"] or 0 for s in results["seeds"] for t in s["training"].values())
         results["test_items"] = {i: {"level": lv, "discipline": d} for i, (lv, d, _u) in test_units.items()}
-        meta = {"model": self.model, "options": asdict(self.opts), "training_seconds": round(training, 1), "scoring_seconds": round(scoring, 1),
-                "workspace": str(self.ws.root)}
+        meta = {"model": self.model, "options": asdict(self.opts), "training_seconds": round(training, 1),
+                "scoring_seconds": round(scoring, 1), "workspace": str(self.ws.root)}
         return write_report(self.out, meta, results)
 
 
