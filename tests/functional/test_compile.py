@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from syllabus.config import load_workspace
 from syllabus.store import open_store
-from syllabus.store.tables import Chain, Example, Relation
+from syllabus.compile.fingerprint import parse_deps
+from syllabus.store.tables import Chain, Example, ExampleDep, Relation
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -135,11 +136,23 @@ def test_edit_rerenders_exactly_the_dependents_and_matches_a_clean_compile(sampl
     common = old_lines.keys() & new_lines.keys()
     assert all(old_lines[i] == new_lines[i] for i in common)  # reused byte for byte
     assert len(common) >= len(before) - len(dependents) - 2  # at most a dedup flip or two besides the dependents
+    assert_dependency_index_matches(sample_ws)  # the replaced examples' dependency rows went with them
     # incremental == clean, byte for byte
     clean = clean_compile(sample_ws, cli, tmp_path / "clean")
     for name in ("examples.jsonl", "dropped.jsonl"):
         assert sha(clean / "build/latest" / name) == sha(sample_ws / "build/latest" / name)
     assert compile_json(cli, sample_ws)["up_to_date"]
+
+
+def assert_dependency_index_matches(ws: Path) -> None:
+    """example_dep holds exactly the (unit, example) pairs the examples' deps columns list."""
+    st = open_store(load_workspace(ws).store_url)
+    XE, XD = Example.__table__, ExampleDep.__table__
+    with st.transaction() as s:
+        want = {(k, seq) for seq, deps in s.execute(select(XE.c.seq, XE.c.deps)) for k in parse_deps(deps)}
+        got = set(s.execute(select(XD.c.unit, XD.c.example)).all())
+    st.close()
+    assert want and got == want
 
 
 def _lines_by_id(path: Path) -> dict[str, bytes]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from syllabus.compile import dedup
@@ -487,7 +487,16 @@ def load_index(path: Path) -> dict | None:
 
 
 def delete_examples(session: Session, ids: list[str]) -> None:
+    """Delete examples and their dependency rows (by their (unit, example) keys, read from ``deps``)."""
+    if ids and len(set(ids)) >= _count_examples(session):  # every example goes (a full compile): two plain deletes
+        session.execute(delete(XD))
+        session.execute(delete(XE))
+        return
+    conn = session.connection()
+    by_key = delete(XD).where(XD.c.unit == bindparam("u"), XD.c.example == bindparam("e"))
     for i in range(0, len(ids), 500):
-        seqs = list(session.scalars(select(XE.c.seq).where(XE.c.id.in_(ids[i:i + 500]))))
-        session.execute(delete(XD).where(XD.c.example.in_(seqs)))
-        session.execute(delete(XE).where(XE.c.seq.in_(seqs)))
+        rows = session.execute(select(XE.c.seq, XE.c.deps).where(XE.c.id.in_(ids[i:i + 500]))).all()
+        keys = [{"u": unit, "e": seq} for seq, deps in rows for unit in parse_deps(deps)]
+        if keys:
+            conn.execute(by_key, keys)
+        session.execute(delete(XE).where(XE.c.seq.in_([seq for seq, _ in rows])))

@@ -240,15 +240,15 @@ class Example(Base):
 
 
 class ExampleDep(Base):
-    """Reverse dependency index: unit key -> examples rendered from it."""
+    """Reverse dependency index: unit key -> examples rendered from it (one b-tree; see migration 0007)."""
 
     __tablename__ = "example_dep"
+    __table_args__ = {"sqlite_with_rowid": False}
     unit: Mapped[str] = mapped_column(String(600), primary_key=True)
     example: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 Index("ix_example_stale", Example.stale)
-Index("ix_example_dep_example", ExampleDep.example)
 
 
 class Item(Base):

@@ -106,3 +106,32 @@ def test_gap_concepts_are_backfilled_from_unit_keys(store_url):
     engine.dispose()
     assert got == {"g1": ("d:A", None), "g2": ("d:A", "d:B"), "g3": ("d:B", "d:C"), "g4": ("d:A", "d:C"),
                    "g5": (None, None)}
+
+
+def test_example_dep_keeps_its_rows_through_0007_and_back(store_url):
+    """0007 rebuilds example_dep (WITHOUT ROWID on SQLite, no example index) and keeps every row."""
+    from sqlalchemy import text
+
+    from syllabus.store.tables import ExampleDep
+
+    engine = make_engine(store_url)
+    migrate.upgrade(engine, "0006_gap_concepts")
+    rows = [{"unit": f"concept:d:{i % 7}", "example": i} for i in range(50)]
+    with engine.begin() as conn:
+        conn.execute(insert(ExampleDep.__table__), rows)
+    XD = ExampleDep.__table__
+    for target in ("0007_example_dep_compact", "0006_gap_concepts", "0007_example_dep_compact"):
+        if target == "0006_gap_concepts":
+            migrate.downgrade(engine, target)
+        else:
+            migrate.upgrade(engine, target)
+        with engine.connect() as conn:
+            got = conn.execute(select(XD.c.unit, XD.c.example).order_by(XD.c.unit, XD.c.example)).all()
+            indexes = {i["name"] for i in inspect(conn).get_indexes("example_dep")}
+            ddl = (conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'example_dep'")).scalar()
+                   if engine.dialect.name == "sqlite" else None)
+        assert got == sorted((r["unit"], r["example"]) for r in rows)
+        assert ("ix_example_dep_example" in indexes) == (target == "0006_gap_concepts")
+        if ddl is not None:
+            assert ("WITHOUT ROWID" in ddl) == (target != "0006_gap_concepts")
+    engine.dispose()
