@@ -92,6 +92,7 @@ class CompileConfig(_Strict):
     include_proposed: bool = True
     min_confidence: float = Field(0.5, ge=0, le=1)
     near_duplicate_threshold: float = Field(0.8, gt=0, le=1)
+    workers: int = Field(0, ge=0, description="processes for a large compile (20,000 units or more); 0: one per CPU core")
 
 
 class WorkspaceConfig(_Strict):

@@ -145,9 +145,16 @@ class SyllabusError(Exception):
         self.fix = _fill(spec.fix, fields)
         super().__init__(f"{code}: {self.message}")
 
+    def __reduce__(self):  # picklable, so that an error raised in a worker process reaches the parent intact
+        return (_rebuild, (self.code, self.fields))
+
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "fix": self.fix,
                 **{k: v for k, v in self.fields.items() if isinstance(v, (str, int, float, type(None)))}}
+
+
+def _rebuild(code: str, fields: dict[str, Any]) -> SyllabusError:
+    return SyllabusError(code, **fields)
 
 
 class _Blank(dict):

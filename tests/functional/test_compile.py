@@ -355,3 +355,52 @@ def test_a_deleted_build_folder_is_rebuilt_in_full(sample_ws, cli, tmp_path):
     again = compile_json(cli, sample_ws)
     assert again["counts"]["rendered"] == first["counts"]["rendered"]
     assert sha(sample_ws / "build/latest/examples.jsonl") == before
+
+
+def test_forked_workers_compile_byte_identical_builds(sample_ws, cli, tmp_path, monkeypatch):
+    """Workers share a compile's units; units a worker cannot see without the store go back to the parent."""
+    import zlib
+
+    import syllabus.compile.build as build
+    import syllabus.compile.workers as workers
+    from syllabus.compile.graph import Graph
+
+    real_preload = Graph.preload
+
+    def preload_leaving_some_out(self, discipline):  # every other concept must then be read from the store
+        real_preload(self, discipline)
+        for cid in [c for c in self._concepts if zlib.crc32(c.encode()) % 2]:
+            del self._concepts[cid]
+
+    deferred = []
+    real_map = build.map_blocks
+
+    def counting_map(fn, blocks, n, detach):
+        for result in real_map(fn, blocks, n, detach):
+            deferred.append(len(result.deferred))
+            yield result
+
+    monkeypatch.setattr(Graph, "preload", preload_leaving_some_out)
+    monkeypatch.setattr(build, "map_blocks", counting_map)
+    monkeypatch.setattr(build, "PARALLEL_MIN_UNITS", 1)
+    monkeypatch.setattr(workers, "BLOCK_UNITS", 97)
+    serial = tmp_path / "serial"
+    shutil.copytree(sample_ws, serial, symlinks=True)
+    one = compile_json(cli, serial, "--workers", "1")
+    assert sum(deferred) == 0
+    two = compile_json(cli, sample_ws, "--workers", "2")
+    assert sum(deferred) > 0 and len(deferred) > 2  # several blocks, some units done by the parent
+    assert one["counts"] == two["counts"] and one["changes"] == two["changes"]
+    for name in ("examples.jsonl", "dropped.jsonl", "manifest.json"):
+        assert sha(serial / "build/latest" / name) == sha(sample_ws / "build/latest" / name)
+    assert_dependency_index_matches(sample_ws)
+    assert not list((sample_ws / "build").glob(".tmp-*"))  # the spool folder is gone
+    # an error raised in a worker reaches the parent as the same coded error, and nothing changes
+    latest = os.readlink(sample_ws / "build/latest")
+    bad = sample_ws / "templates" / "relation" / "how_related" / "1.j2"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("{% block user %}How?{% endblock %}\n{% block assistant %}\n{{ no_such_variable }}{% endblock %}\n")
+    result = cli(sample_ws, "compile", "--workers", "2")
+    assert result.exit_code == 2 and "E060" in result.stderr and "relation/how_related/1.j2:3" in result.stderr
+    assert os.readlink(sample_ws / "build/latest") == latest
+    assert not list((sample_ws / "build").glob(".tmp-*"))

@@ -24,6 +24,8 @@ def compile_cmd(
     out: Optional[str] = typer.Option(None, "--out", help="Build folder root (default: [compile] build_dir)."),
     plan: bool = typer.Option(False, "--plan", help="Print what would change, with reasons; write nothing."),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for another compile's lock."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-j", min=0,
+                                          help="Processes for a large compile (default: [compile] workers; 0: one per core)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Render the graph into training examples: build/<id>/ with examples.jsonl and manifest.json."""
@@ -33,7 +35,7 @@ def compile_cmd(
     text = " ".join(x for x in (select, f"discipline:{discipline}" if discipline else None) if x)
     if discipline:
         ws.discipline(discipline)
-    outcome = run_compile(ws, root=build_root(ws, out), selector=text or None, plan=plan, wait=wait)
+    outcome = run_compile(ws, root=build_root(ws, out), selector=text or None, plan=plan, wait=wait, workers=workers)
     print_compile(outcome, as_json)
 
 

@@ -17,6 +17,7 @@ The result is a :class:`Compiled` that :mod:`syllabus.compile.output` writes and
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ from syllabus.compile.graph import Graph, Usability
 from syllabus.compile.renderers import Choice, Reader, Renderer, renderers
 from syllabus.compile.selector import Selector
 from syllabus.compile.templates import Templates
+from syllabus.compile.workers import PARALLEL_MIN_UNITS, Spool, StoreNeeded, blocks_of, detach_store, map_blocks, worker_count
 from syllabus.config import Workspace
 from syllabus.errors import SyllabusError
 from syllabus.store.tables import Build, Example, ExampleDep, GraphChange, Unit
@@ -51,7 +53,7 @@ XU, XE, XD, XB, XJ = (t.__table__ for t in (Unit, Example, ExampleDep, Build, Gr
 
 @dataclass(slots=True)
 class Candidate:
-    """An example of the new build: reused from the parent build (line None) or freshly rendered."""
+    """An example rendered by this compile: its line is in a spool file (``src``) at ``off``."""
 
     id: str
     unit: str
@@ -60,9 +62,10 @@ class Candidate:
     task: str
     template: str
     template_sha: str
-    deps: dict[str, str]
-    line: bytes | None = None
-    text: str = ""
+    deps: str  # compact dependency map, see fingerprint.deps_text
+    src: str = ""
+    off: int = 0
+    length: int = 0
 
 
 @dataclass
@@ -89,7 +92,7 @@ class Compiled:
     counts: dict
     new: list[Candidate]  # rendered this time, sorted by id
     removed_ids: list[str]
-    unit_updates: dict[str, tuple[str, str, dict] | None]  # key -> (discipline, fp, field hashes) | None
+    unit_updates: dict[str, tuple[str, str, str] | None]  # key -> (discipline, fp, field hashes JSON) | None
     stale_units: set[str]  # changed units whose dependents were left stale (unselected jobs)
     pending_jobs: set[str]
     redone_jobs: set[str]
@@ -98,6 +101,8 @@ class Compiled:
     dedup_arrays: dict = field(default_factory=dict)
     selector: str | None = None
     full: bool = False  # every unit was fingerprinted afresh
+    spool_dir: Path | None = None  # the new examples' lines, one file per process (see workers.Spool)
+    spools: list[str] = field(default_factory=list)  # file names in spool_dir; src codes 2, 3, ...
 
     @property
     def up_to_date(self) -> bool:
@@ -130,8 +135,14 @@ def latest_build(session: Session) -> dict | None:
 
 
 def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None = None,
-                  parent_manifest: dict | None = None, parent_index: dict | None = None) -> Compiled:
-    """Decide the next build: changes with reasons, new renders, dedup decisions. Writes nothing."""
+                  parent_manifest: dict | None = None, parent_index: dict | None = None,
+                  spool_dir: Path | None = None, workers: int | None = None) -> Compiled:
+    """Decide the next build: changes with reasons, new renders, dedup decisions.
+
+    Nothing is written but the new examples' lines, into *spool_dir* (a fresh temporary folder
+    when None; the caller deletes it). *workers* processes (default: ``[compile] workers``) share
+    a large compile's per-unit work.
+    """
     cfg = ws.config.compile
     templates = Templates(ws.path(cfg.templates))
     registry = renderers()
@@ -142,6 +153,8 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     full = (parent is None or parent_manifest is None or parent_index is None
             or _graph_settings(parent_manifest["settings"]) != _graph_settings(settings))
     names = ws.discipline_names()
+    workers = worker_count(cfg.workers if workers is None else workers)
+    spool = Spool(spool_dir or Path(tempfile.mkdtemp(prefix="syllabus-spool-")))
 
     # 1. refresh fingerprints
     journal_max = session.scalar(select(func.max(XJ.c.seq))) or 0
@@ -157,40 +170,41 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
             if unit.startswith("concept:"):
                 keys |= {"label:" + unit[8:], "out:" + unit[8:], "in:" + unit[8:]}
     old_units = _load_units(session, keys, everything=full)
-    fps: dict[str, str] = {}
-    unit_updates: dict[str, tuple[str, str, dict] | None] = {}
+    fp_of = _FingerprintLookup(session, {})
+    run = _Run(graph, templates, registry, cfg.seed, settings, fp_of, spool)
+    current = dict(_in_blocks(_fields_block, sorted(keys), run, workers))
+    fps = fp_of.fresh
+    unit_updates: dict[str, tuple[str, str, str] | None] = {}
     reasons: dict[str, list[str]] = {}
-    sums = dict(parent_manifest.get("input_fingerprints", {})) if parent_manifest and not full else {}
-    sums = {d: int(v, 16) for d, v in sums.items()}
+    sums = {} if full or not parent_manifest else {d: int(v, 16) for d, v in
+                                                   parent_manifest.get("input_fingerprints", {}).items()}
     for key in sorted(keys):
-        now = unit_fields(graph, key)
-        old = old_units.get(key)
+        now, old = current[key], old_units.get(key)
         if now is None:
             fps[key] = ABSENT
             if old is not None:
                 unit_updates[key] = None
                 reasons[key] = [f"{key} was removed"]
-                _sum(sums, old[0], key, old[1], -1)
+                if not full:
+                    _add(sums, old[0], -_term(key, old[1]))
             continue
-        discipline, fields_ = now
-        fp, hashes = fingerprint(fields_)
+        discipline, fp, hashes, term = now
         fps[key] = fp
         if full:
             unit_updates[key] = (discipline, fp, hashes)  # the table is rewritten whole
+            _add(sums, discipline, term)
         if old is None or old[1] != fp:
             unit_updates[key] = (discipline, fp, hashes)
             if old is None:
                 reasons[key] = [f"{key} is new"]
             else:
-                changed = sorted(f for f in set(hashes) | set(old[2]) if hashes.get(f) != old[2].get(f))
+                new_h, old_h = json.loads(hashes), json.loads(old[2])
+                changed = sorted(f for f in set(new_h) | set(old_h) if new_h.get(f) != old_h.get(f))
                 reasons[key] = [f"{key} changed: {', '.join(changed)}"]
-                _sum(sums, old[0], key, old[1], -1)
-            _sum(sums, discipline, key, fp, +1)
-    if full:
-        sums = {}
-        for key, fp in fps.items():
-            if fp != ABSENT:
-                _sum(sums, unit_updates.get(key, old_units.get(key))[0], key, fp, +1)
+                if not full:
+                    _add(sums, old[0], -_term(key, old[1]))
+            if not full:
+                _add(sums, discipline, term)
     changed_keys = set(reasons)
 
     # 2. jobs
@@ -206,56 +220,26 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     pending = jobs - selected
 
     # 3. plan and render
-    fp_of = _FingerprintLookup(session, fps)
-    by_kind: dict[str, list[Renderer]] = defaultdict(list)
-    for r in sorted(registry.values(), key=lambda r: r.name):
-        by_kind[r.kind].append(r)
     # without the parent's files no line can be reused: every example is rendered again
-    old_rows = _examples_of(session, selected) if parent_index is not None else {}
-    changes: list[Change] = []
+    run.old_rows = _examples_of(session, selected) if parent_index is not None else {}
+    run.reasons = reasons
     new: list[Candidate] = []
-    kept_ids: set[str] = set()
+    exact, sig = [np.zeros(0, np.uint64)], [np.zeros((0, dedup.NUM_PERM), np.uint32)]
+    changes: list[Change] = []
     removed: list[str] = []
-    for job in sorted(selected):
-        kind, ident = split_key(job)
-        planned = {}
-        for renderer in by_kind.get(kind, ()):
-            for _, task_fn in renderer.tasks:
-                reader = Reader(graph)
-                made = task_fn(reader, ident, Choice(cfg.seed, job))
-                deps = {k: fp_of(k) for k in sorted(reader.keys)}
-                for task in made if isinstance(made, list) else [made] if made is not None else []:
-                    phrasing = task.phrasing or task.name
-                    variants = templates.variants(phrasing)
-                    if not variants:
-                        raise SyllabusError("E060", template=phrasing.replace(".", "/") + "/*.j2", where="",
-                                            detail="the task has no phrasing")
-                    pick = task.variant if task.variant is not None else \
-                        Choice(cfg.seed, job).index(len(variants), "template:" + task.name)
-                    tpl = variants[pick % len(variants)]
-                    eid = "ex-" + digest("|".join((renderer.ref, tpl.sha, settings["system_template"], str(cfg.seed),
-                                                   task.name, job, deps_text(deps))))
-                    planned[(renderer.name, task.name)] = (eid, renderer, tpl, deps, task)
-        old = old_rows.get(job, {})
-        old_by_slot = {(r["renderer"].split("@")[0], r["task"]): r for r in old.values()}
-        for slot, (eid, renderer, tpl, deps, task) in sorted(planned.items()):
-            previous = old_by_slot.get(slot)
-            if previous is not None and previous["id"] == eid:
-                kept_ids.add(eid)
-                continue
-            discipline = graph_discipline(graph, job)
-            cand = _render(templates, renderer, tpl, deps, task, job, discipline, eid, cfg.seed)
-            new.append(cand)
-            why = _why(deps, previous, fps, reasons, tpl, renderer) if previous else [f"{job} has a new {task.name} example"]
-            changes.append(Change("changed" if previous else "new", job, task.name, eid,
-                                  previous["id"] if previous else None, why))
-        for slot, row in sorted(old_by_slot.items()):
-            if slot not in planned or planned[slot][0] != row["id"]:
-                removed.append(row["id"])
-            if slot not in planned:
-                changes.append(Change("removed", job, row["task"], None, row["id"],
-                                      reasons.get(job, [f"{job} no longer yields a {row['task']} example"])))
-    new.sort(key=lambda c: c.id)
+    kept = 0
+    for block in _in_blocks(_render_block, sorted(selected), run, workers, per_item=False):
+        new += block.new
+        exact.append(block.exact)
+        sig.append(block.sig)
+        changes += block.changes
+        removed += block.removed
+        kept += block.kept
+    spool.close()
+    order = sorted(range(len(new)), key=lambda i: new[i].id)
+    new = [new[i] for i in order]
+    new_exact, new_sig = np.concatenate(exact)[order], np.concatenate(sig)[order]
+    changes.sort(key=lambda c: c.unit)  # job order whichever process planned a job (the sort is stable)
     if parent_index is None:
         removed = sorted(set(removed) | set(session.scalars(select(XE.c.id))))
     counts = {"new": sum(c.status == "new" for c in changes), "changed": sum(c.status == "changed" for c in changes),
@@ -264,9 +248,164 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     result = Compiled(parent=parent, settings=settings, changes=changes, counts=counts, new=new, removed_ids=removed,
                       unit_updates=unit_updates, stale_units=changed_keys, pending_jobs=pending, redone_jobs=selected,
                       journal_max=journal_max, fingerprint_sums={d: format(v, "032x") for d, v in sorted(sums.items())},
-                      selector=selector.text if selector else None, full=full)
-    result.dedup_arrays = _dedup(parent_index, new, removed, cfg.near_duplicate_threshold)
+                      selector=selector.text if selector else None, full=full, spool_dir=spool.folder,
+                      spools=sorted({c.src for c in new}))
+    result.dedup_arrays = _dedup(parent_index, new, new_exact, new_sig, result.spools, removed,
+                                 cfg.near_duplicate_threshold)
     return result
+
+
+@dataclass
+class _Run:
+    """What the per-unit work of one compile reads (inherited as is by forked workers)."""
+
+    graph: Graph
+    templates: Templates
+    registry: dict[str, Renderer]
+    seed: int
+    settings: dict
+    fp_of: "_FingerprintLookup"
+    spool: Spool
+    old_rows: dict = field(default_factory=dict)
+    reasons: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_kind: dict[str, list[Renderer]] = defaultdict(list)
+        for r in sorted(self.registry.values(), key=lambda r: r.name):
+            self.by_kind[r.kind].append(r)
+
+
+_RUN: _Run | None = None  # the compile in progress, for block functions in forked workers
+
+
+def _in_blocks(fn, items: list, run: _Run, workers: int, per_item: bool = True):
+    """Results of *fn* over blocks of *items*, in order, forked across *workers* for large inputs.
+
+    A block function reports the items a worker could not do without the store (``deferred``);
+    they are done here, in the parent, which has one. With *per_item*, block results are lists of
+    (item, value) pairs and are flattened.
+    """
+    global _RUN
+    _RUN = run
+    try:
+        parallel = workers if len(items) >= PARALLEL_MIN_UNITS else 1
+        detach = detach_store(run.graph, run.fp_of)
+        for result in map_blocks(fn, blocks_of(items), parallel, detach):
+            again = fn(result.deferred) if result.deferred else None
+            for part in (result, again):
+                if part is None:
+                    continue
+                if per_item:
+                    yield from part.values
+                else:
+                    yield part
+    finally:
+        _RUN = None
+
+
+@dataclass
+class _FieldsBlock:
+    values: list  # (key, (discipline, fp, field hashes JSON, checksum term) | None)
+    deferred: list[str]
+
+
+def _fields_block(keys: list[str]) -> _FieldsBlock:
+    graph, out, deferred = _RUN.graph, [], []
+    for key in keys:
+        try:
+            now = unit_fields(graph, key)
+        except StoreNeeded:
+            deferred.append(key)
+            continue
+        if now is None:
+            out.append((key, None))
+            continue
+        fp, hashes = fingerprint(now[1])
+        out.append((key, (now[0], fp, hashes, _term(key, fp))))
+    return _FieldsBlock(out, deferred)
+
+
+@dataclass
+class _RenderBlock:
+    new: list[Candidate]
+    exact: np.ndarray
+    sig: np.ndarray
+    changes: list[Change]
+    removed: list[str]
+    kept: int
+    deferred: list[str]
+
+
+def _render_block(jobs: list[str]) -> _RenderBlock:
+    """Plan and render a block of jobs; lines go to the spool, texts become dedup signatures."""
+    run = _RUN
+    new, lines, texts, changes, removed, deferred, kept = [], [], [], [], [], [], 0
+    for job in jobs:
+        try:
+            planned = _plan_job(run, job)
+        except StoreNeeded:
+            deferred.append(job)
+            continue
+        for cand, line, text in planned[0]:
+            new.append(cand)
+            lines.append(line)
+            texts.append(text)
+        changes += planned[1]
+        removed += planned[2]
+        kept += planned[3]
+    if lines:
+        name, offset = run.spool.write(b"".join(lines))
+        for cand, line in zip(new, lines):
+            cand.src, cand.off, cand.length = name, offset, len(line)
+            offset += len(line)
+    exact, sig = dedup.signatures(texts)
+    return _RenderBlock(new, exact, sig, changes, removed, kept, deferred)
+
+
+def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str], int]:
+    """One job's examples: (rendered (candidate, line, text), changes, removed ids, examples kept)."""
+    kind, ident = split_key(job)
+    templates, seed, fp_of = run.templates, run.seed, run.fp_of
+    planned = {}
+    for renderer in run.by_kind.get(kind, ()):
+        for _, task_fn in renderer.tasks:
+            reader = Reader(run.graph)
+            made = task_fn(reader, ident, Choice(seed, job))
+            deps = {k: fp_of(k) for k in sorted(reader.keys)}
+            for task in made if isinstance(made, list) else [made] if made is not None else []:
+                phrasing = task.phrasing or task.name
+                variants = templates.variants(phrasing)
+                if not variants:
+                    raise SyllabusError("E060", template=phrasing.replace(".", "/") + "/*.j2", where="",
+                                        detail="the task has no phrasing")
+                pick = task.variant if task.variant is not None else \
+                    Choice(seed, job).index(len(variants), "template:" + task.name)
+                tpl = variants[pick % len(variants)]
+                deps_key = deps_text(deps)
+                eid = "ex-" + digest("|".join((renderer.ref, tpl.sha, run.settings["system_template"], str(seed),
+                                               task.name, job, deps_key)))
+                planned[(renderer.name, task.name)] = (eid, renderer, tpl, deps, deps_key, task)
+    old = run.old_rows.get(job, {})
+    old_by_slot = {(r["renderer"].split("@")[0], r["task"]): r for r in old.values()}
+    rendered, changes, removed, kept = [], [], [], 0
+    for slot, (eid, renderer, tpl, deps, deps_key, task) in sorted(planned.items()):
+        previous = old_by_slot.get(slot)
+        if previous is not None and previous["id"] == eid:
+            kept += 1
+            continue
+        discipline = graph_discipline(run.graph, job)
+        rendered.append(_render(templates, renderer, tpl, deps, deps_key, task, job, discipline, eid, seed))
+        why = (_why(deps, previous, run.reasons, tpl, renderer) if previous
+               else [f"{job} has a new {task.name} example"])
+        changes.append(Change("changed" if previous else "new", job, task.name, eid,
+                              previous["id"] if previous else None, why))
+    for slot, row in sorted(old_by_slot.items()):
+        if slot not in planned or planned[slot][0] != row["id"]:
+            removed.append(row["id"])
+        if slot not in planned:
+            changes.append(Change("removed", job, row["task"], None, row["id"],
+                                  run.reasons.get(job, [f"{job} no longer yields a {row['task']} example"])))
+    return rendered, changes, removed, kept
 
 
 def graph_discipline(graph: Graph, job: str) -> str:
@@ -275,8 +414,9 @@ def graph_discipline(graph: Graph, job: str) -> str:
     return lookup(ident).discipline
 
 
-def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, task, job: str, discipline: str, eid: str,
-            seed: int) -> Candidate:
+def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, deps_key: str, task, job: str,
+            discipline: str, eid: str, seed: int) -> tuple[Candidate, bytes, str]:
+    """(candidate, its JSON line, its user + assistant text for the duplicate check)."""
     context = {"discipline": discipline, **task.context}
     blocks = templates.render(tpl.name, context)
     system = templates.system(discipline)
@@ -289,8 +429,8 @@ def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, task, job
     record = {"id": eid, "discipline": discipline, "task": task.name, "split": "train",
               "units": [job, *[u for u in task.units if u != job]], "messages": messages, "provenance": provenance}
     line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-    return Candidate(eid, job, discipline, renderer.ref, task.name, tpl.name, tpl.sha, deps, line,
-                     blocks["user"] + "\n" + blocks["assistant"])
+    cand = Candidate(eid, job, discipline, renderer.ref, task.name, tpl.name, tpl.sha, deps_key)
+    return cand, line, blocks["user"] + "\n" + blocks["assistant"]
 
 
 def _check_content(text: str, role: str, unit: str, renderer: str, template: str) -> None:
@@ -301,7 +441,7 @@ def _check_content(text: str, role: str, unit: str, renderer: str, template: str
                             detail=f"template {template} gave {stripped[:40]!r}")
 
 
-def _why(deps: dict, previous: dict, fps: dict, reasons: dict, tpl, renderer: Renderer) -> list[str]:
+def _why(deps: dict, previous: dict, reasons: dict, tpl, renderer: Renderer) -> list[str]:
     out = []
     old_deps = parse_deps(previous["deps"])
     if previous["template"] != tpl.name or previous["template_sha"] != tpl.sha:
@@ -330,11 +470,16 @@ class _FingerprintLookup:
         return fp
 
 
-def _sum(sums: dict[str, int], discipline: str, key: str, fp: str, sign: int) -> None:
-    sums[discipline] = (sums.get(discipline, 0) + sign * int(digest(f"{key}={fp}"), 16)) % (1 << 128)
+def _term(key: str, fp: str) -> int:
+    """A unit's share of its discipline's input fingerprint (a sum of these, modulo 2**128)."""
+    return int(digest(f"{key}={fp}"), 16)
 
 
-def _load_units(session: Session, keys: set[str], *, everything: bool) -> dict[str, tuple[str, str, dict]]:
+def _add(sums: dict[str, int], discipline: str, term: int) -> None:
+    sums[discipline] = (sums.get(discipline, 0) + term) % (1 << 128)
+
+
+def _load_units(session: Session, keys: set[str], *, everything: bool) -> dict[str, tuple[str, str, str]]:
     out = {}
     if everything:
         rows = session.execute(select(XU.c.key, XU.c.discipline, XU.c.fp, XU.c.fields))
@@ -345,7 +490,7 @@ def _load_units(session: Session, keys: set[str], *, everything: bool) -> dict[s
             rows += session.execute(select(XU.c.key, XU.c.discipline, XU.c.fp, XU.c.fields)
                                     .where(XU.c.key.in_(ordered[i:i + 500]))).all()
     for key, discipline, fp, fields_ in rows:
-        out[key] = (discipline, fp, json.loads(fields_))
+        out[key] = (discipline, fp, fields_)
     return out
 
 
@@ -405,7 +550,8 @@ def _count_examples(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(XE)) or 0
 
 
-def _dedup(parent_index: dict | None, new: list[Candidate], removed: list[str], threshold: float) -> dict:
+def _dedup(parent_index: dict | None, new: list[Candidate], new_exact: np.ndarray, new_sig: np.ndarray,
+           spools: list[str], removed: list[str], threshold: float) -> dict:
     """Merge the parent's candidates with this compile's and decide drops around what changed."""
     if parent_index is None:
         parent_index = {"ids": np.zeros(0, dtype="S35"), "exact": np.zeros(0, dtype=np.uint64),
@@ -430,19 +576,19 @@ def _dedup(parent_index: dict | None, new: list[Candidate], removed: list[str], 
     keep[gone] = False
     a = {k: v[keep] for k, v in a.items()}
     reason = [r for r, k in zip(reason, keep.tolist()) if k]
-    new_exact, new_sig = dedup.signatures([c.text for c in new])
     # patch examples (gap units) are deliberate variations on one fact: exempt from the gate, in both
     # roles, by signatures that collide with nothing (so a repair never drops a regular example either)
     for k, c in enumerate(new):
         if c.unit.startswith("gap:"):
             new_exact[k], new_sig[k] = dedup.unique_signature(c.id)
     new_ids = np.array([c.id for c in new], dtype="S35")
-    new_len = np.array([len(c.line) for c in new], dtype=np.int64)
+    code = {name: 2 + i for i, name in enumerate(spools)}  # 0, 1: the parent's files; 2, ...: the spool files
     pos = np.searchsorted(a["ids"], new_ids)
     inserts = {"ids": new_ids, "exact": new_exact, "sig": new_sig, "dropped": np.zeros(len(new), dtype=bool),
-               "src": np.full(len(new), 2, dtype=np.int64),  # 2: the new-lines buffer, in id order
-               "off": np.cumsum(np.r_[0, new_len[:-1]]).astype(np.int64) if len(new) else np.zeros(0, np.int64),
-               "len": new_len, "disc": tables["disc"][1], "task": tables["task"][1]}
+               "src": np.array([code[c.src] for c in new], dtype=np.int64),
+               "off": np.array([c.off for c in new], dtype=np.int64),
+               "len": np.array([c.length for c in new], dtype=np.int64), "disc": tables["disc"][1],
+               "task": tables["task"][1]}
     for k, v in inserts.items():
         a[k] = np.insert(a[k], pos, v, axis=0)
     new_index = pos + np.arange(len(pos))

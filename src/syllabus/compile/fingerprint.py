@@ -68,10 +68,10 @@ def unit_fields(graph: Graph, key: str) -> tuple[str, dict] | None:
                           "conclusion": [h.subject, h.predicate, h.object]}
 
 
-def fingerprint(fields: dict) -> tuple[str, dict[str, str]]:
-    """(fingerprint, field -> hash) of a unit's fields."""
-    hashes = {name: digest(canonical(value), 8) for name, value in fields.items()}
-    return digest(canonical(hashes)), hashes
+def fingerprint(fields: dict) -> tuple[str, str]:
+    """(fingerprint, field hashes) of a unit's fields; the hashes are canonical JSON (field -> hash)."""
+    hashes = canonical({name: digest(canonical(value), 8) for name, value in fields.items()})
+    return digest(hashes), hashes
 
 
 def _ev(e) -> list:
@@ -81,6 +81,11 @@ def _ev(e) -> list:
 def deps_text(deps: dict[str, str]) -> str:
     """A dependency map as compact text (``key fingerprint`` per line, keys sorted): hashed and stored."""
     return "\n".join(f"{k} {v}" for k, v in sorted(deps.items()))
+
+
+def dep_keys(text: str) -> list[str]:
+    """The unit keys of a compact dependency map (see :func:`deps_text`)."""
+    return [line.rsplit(" ", 1)[0] for line in text.splitlines() if line]
 
 
 def parse_deps(text: str) -> dict[str, str]:

@@ -24,10 +24,12 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_examples
-from syllabus.compile.fingerprint import canonical, deps_text, digest
+from syllabus.compile.fingerprint import canonical, dep_keys, digest
 from syllabus.errors import SyllabusError
 
 EXAMPLES, DROPPED, INDEX, MANIFEST = "examples.jsonl", "dropped.jsonl", "index.npz", "manifest.json"
+_RECORD_BATCH = 200_000
+_KERNEL_COPY = 1 << 20  # runs of lines this long or longer are copied by copy_file_range
 
 
 @dataclass
@@ -113,11 +115,11 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        sources = [parent_dir / EXAMPLES if parent_dir else None, parent_dir / DROPPED if parent_dir else None]
-        new_lines = b"".join(c.line for c in compiled.new)
+        sources = [parent_dir / EXAMPLES if parent_dir else None, parent_dir / DROPPED if parent_dir else None,
+                   *(compiled.spool_dir / name for name in compiled.spools)]
         offsets = np.zeros(len(arrays["ids"]), dtype=np.int64)
         for name, mask in ((EXAMPLES, kept), (DROPPED, ~kept)):
-            offsets[mask] = _assemble(staging / name, np.nonzero(mask)[0], arrays, sources, new_lines)
+            offsets[mask] = _assemble(staging / name, np.nonzero(mask)[0], arrays, sources)
         np.savez(staging / INDEX, ids=arrays["ids"], exact=arrays["exact"], sig=arrays["sig"],
                  dropped=arrays["dropped"], off=offsets, len=arrays["len"], disc=arrays["disc"], task=arrays["task"],
                  disc_names=np.array(arrays["disc_names"], dtype=str), task_names=np.array(arrays["task_names"], dtype=str),
@@ -139,16 +141,17 @@ def record(session: Session, compiled: Compiled, staged: Staged) -> None:
     arrays = compiled.dedup_arrays
     reason_of = {arrays["ids"][i].decode(): arrays["reason"][i] or None for i in arrays["changed_status"]}
     next_seq = (session.scalar(select(func.max(XE.c.seq))) or 0) + 1
-    rows, deps = [], []
-    for offset, c in enumerate(compiled.new):
-        seq = next_seq + offset
-        rows.append((seq, c.id, c.unit, c.discipline, c.renderer, c.task, c.template, c.template_sha,
-                     deps_text(c.deps), reason_of.pop(c.id, None), 0, staged.build_id))
-        deps += [(k, seq) for k in c.deps]
-    bulk_insert(session, XE, ("seq", "id", "unit", "discipline", "renderer", "task", "template", "template_sha",
-                              "deps", "dropped", "stale", "build"), rows)
-    deps.sort()
-    bulk_insert(session, XD, ("unit", "example"), deps)
+    columns = ("seq", "id", "unit", "discipline", "renderer", "task", "template", "template_sha", "deps", "dropped",
+               "stale", "build")
+    for lo in range(0, len(compiled.new), _RECORD_BATCH):  # in batches: the dependency rows of 1.6M examples are many
+        rows, deps = [], []
+        for seq, c in enumerate(compiled.new[lo:lo + _RECORD_BATCH], next_seq + lo):
+            rows.append((seq, c.id, c.unit, c.discipline, c.renderer, c.task, c.template, c.template_sha, c.deps,
+                         reason_of.pop(c.id, None), 0, staged.build_id))
+            deps += [(k, seq) for k in dep_keys(c.deps)]
+        bulk_insert(session, XE, columns, rows)
+        deps.sort()
+        bulk_insert(session, XD, ("unit", "example"), deps)
     for eid, reason in reason_of.items():
         session.execute(update(XE).where(XE.c.id == eid).values(dropped=reason))
     if compiled.pending_jobs:  # examples of unselected jobs that read a changed unit are now stale
@@ -195,7 +198,7 @@ def save_state(session: Session, compiled: Compiled) -> None:
     for i in range(0, len(present_old), 500):
         session.execute(delete(XU).where(XU.c.key.in_(present_old[i:i + 500])))
     bulk_insert(session, XU, ("key", "discipline", "fp", "fields"),
-                [(k, updates[k][0], updates[k][1], canonical(updates[k][2])) for k in present])
+                [(k, updates[k][0], updates[k][1], updates[k][2]) for k in present])
     session.execute(delete(XJ).where(XJ.c.seq <= compiled.journal_max))
     pending = sorted(compiled.pending_jobs)
     if pending:
@@ -220,8 +223,13 @@ def _point_latest(root: Path, build_id: str) -> None:
     os.replace(tmp, link)
 
 
-def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | None], new_lines: bytes) -> np.ndarray:
-    """Write the lines at *order* (id order) from their sources; returns each line's new offset."""
+def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | None]) -> np.ndarray:
+    """Write the lines at *order* (id order) from their sources; returns each line's new offset.
+
+    Consecutive lines that sit one after another in one source are copied as one run: long runs
+    (an incremental build reusing its parent's lines) in the kernel, short ones (freshly rendered
+    lines, which the spool holds in render order) by positioned reads.
+    """
     src, off, length = arrays["src"][order], arrays["off"][order], arrays["len"][order]
     out_offsets = np.cumsum(np.r_[0, length[:-1]]).astype(np.int64) if len(order) else np.zeros(0, np.int64)
     handles = {}
@@ -232,16 +240,26 @@ def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | 
                 starts = np.nonzero(brk)[0]
                 ends = np.r_[starts[1:], len(order)]
                 ends_bytes = np.cumsum(length)
-                for s, e in zip(starts.tolist(), ends.tolist()):
-                    total = int(ends_bytes[e - 1] - (ends_bytes[s - 1] if s else 0))
-                    kind, start = int(src[s]), int(off[s])
-                    failpoint("writing")
-                    if kind == 2:
-                        out.write(new_lines[start:start + total])
-                        continue
+                totals = ends_bytes[ends - 1] - np.r_[0, ends_bytes[starts[1:] - 1]]
+                pending: list = []
+                for n, (kind, start, total) in enumerate(zip(src[starts].tolist(), off[starts].tolist(),
+                                                            totals.tolist())):
+                    if n == 1:  # the kill tests stop here, with the file half written
+                        out.write(b"".join(pending))
+                        pending.clear()
+                        failpoint("writing")
                     if kind not in handles:
                         handles[kind] = open(sources[kind], "rb")
+                    if total < _KERNEL_COPY:
+                        pending.append(os.pread(handles[kind].fileno(), total, start))
+                        if len(pending) >= 4096:
+                            out.write(b"".join(pending))
+                            pending.clear()
+                        continue
+                    out.write(b"".join(pending))
+                    pending.clear()
                     _copy(handles[kind], out, start, total)
+                out.write(b"".join(pending))
             out.flush()
             os.fsync(out.fileno())
     finally:
@@ -259,8 +277,7 @@ def _copy(src, dst, offset: int, count: int) -> None:
             n = 0
         if n <= 0:  # not supported here: copy through user space
             src.seek(offset)
-            data = src.read(count)
-            dst.write(data)
+            dst.write(src.read(count))
             dst.flush()
             return
         offset += n

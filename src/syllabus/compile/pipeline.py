@@ -7,6 +7,8 @@ the build that renders them.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -54,12 +56,17 @@ def build_root(ws: Workspace, out: str | Path | None = None) -> Path:
 
 
 def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan: bool = False, wait: float = 0.0,
-                prepare: Callable[[Session], object] | None = None,
+                workers: int | None = None, prepare: Callable[[Session], object] | None = None,
                 after: Callable[[Session, Staged | None], None] | None = None) -> CompileOutcome:
-    """Compile the workspace's graph into the next build (or only plan it: nothing is written)."""
+    """Compile the workspace's graph into the next build (or only plan it: nothing is written).
+
+    *workers*: processes for a large compile (default ``[compile] workers``; 0: one per CPU core).
+    """
     staged = None
     with compile_lock(root, wait):
         st = open_store(ws.store_url)
+        # rendered lines wait here until staged; a crash leaves it to recover(), like a staging folder
+        spool_dir = root / f".tmp-spool-{os.getpid()}"
         try:
             with st.transaction() as session:
                 notes = recover(session, root)
@@ -70,7 +77,8 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
                 parent_dir = root / parent["id"] if parent and (root / parent["id"] / MANIFEST).is_file() else None
                 manifest = json.loads((parent_dir / MANIFEST).read_text(encoding="utf-8")) if parent_dir else None
                 index = load_index(parent_dir / INDEX) if parent_dir else None
-                compiled = compile_graph(session, ws, selector=sel, parent_manifest=manifest, parent_index=index)
+                compiled = compile_graph(session, ws, selector=sel, parent_manifest=manifest, parent_index=index,
+                                         spool_dir=spool_dir, workers=workers)
                 if plan:
                     session.rollback()
                     return CompileOutcome(compiled, None, True, notes, prepared)
@@ -86,5 +94,6 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
                 failpoint("committed")
                 publish(staged, root)
         finally:
+            shutil.rmtree(spool_dir, ignore_errors=True)
             st.close()
     return CompileOutcome(compiled, staged, False, notes, prepared)

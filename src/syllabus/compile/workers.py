@@ -1,0 +1,103 @@
+"""Running a compile's per-unit work in forked processes that share the graph already loaded.
+
+A full compile of a large graph spends most of its time in pure Python per unit (fingerprints,
+renderers, templates, signatures). :func:`map_blocks` runs a block function over blocks of units,
+in order, either in this process or in worker processes forked from it: a fork inherits the
+loaded graph, the compiled templates and the compile's decisions so far without copying or
+reloading them. A worker has no store: :func:`detach_store` swaps the sessions it would read
+through for :class:`NoStore`, whose first use raises :class:`StoreNeeded`, and the block function
+hands such a unit back for the parent to do. Rendered lines go to a :class:`Spool`, one
+append-only file per process, so they are never held in memory or sent through a pipe.
+"""
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+# below this many units a compile stays in one process: forking costs more than it saves
+PARALLEL_MIN_UNITS = 20_000
+BLOCK_UNITS = 2_000
+
+
+class StoreNeeded(Exception):
+    """A worker process tried to read the store; the unit is done by the parent instead."""
+
+
+class NoStore:
+    """Stands in for a session in a worker process: any use raises :class:`StoreNeeded`."""
+
+    def __getattr__(self, name: str):
+        raise StoreNeeded(name)
+
+
+def worker_count(requested: int | None) -> int:
+    """Processes to use: *requested*, or one per CPU core when it is 0 or None."""
+    if requested:
+        return max(1, requested)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def map_blocks(fn: Callable, blocks: list, workers: int, detach: Callable[[], None]) -> Iterator:
+    """``fn(block)`` for every block, in order; in *workers* forked processes when that is worth it.
+
+    *detach* runs first in each worker (see :func:`detach_store`). Results come back in block
+    order, so the outcome never depends on the number of processes.
+    """
+    if workers <= 1 or len(blocks) < 2 or not can_fork():
+        yield from map(fn, blocks)
+        return
+    gc.collect()
+    gc.freeze()  # keep the collector from touching (and so copying) the inherited objects
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(blocks)), initializer=detach) as pool:
+            yield from pool.imap(fn, blocks)
+    finally:
+        gc.unfreeze()
+
+
+def blocks_of(items: Iterable, size: int | None = None) -> list[list]:
+    items, size = list(items), size or BLOCK_UNITS
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def detach_store(*holders) -> Callable[[], None]:
+    """An initializer that gives every holder's ``session`` attribute a :class:`NoStore`."""
+    def detach() -> None:
+        for holder in holders:
+            holder.session = NoStore()
+    return detach
+
+
+class Spool:
+    """Append-only files of rendered lines in *folder*, one per process (named by its pid)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._fh = None
+        self._pid = None
+
+    def write(self, data: bytes) -> tuple[str, int]:
+        """Append *data*; returns (file name, offset) of its first byte."""
+        if self._pid != os.getpid():  # first write, or first in a forked worker: a file of its own
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._pid = os.getpid()
+            self._fh = open(self.folder / f"{self._pid}.jsonl", "ab")
+        offset = self._fh.tell()
+        self._fh.write(data)
+        self._fh.flush()
+        return Path(self._fh.name).name, offset
+
+    def close(self) -> None:
+        if self._fh is not None and self._pid == os.getpid():
+            self._fh.close()
+        self._fh = self._pid = None
