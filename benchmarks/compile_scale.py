@@ -23,9 +23,12 @@ child process:
    (sha256) to the first full compile's. ``--skip-second-clean`` leaves this out.
 
 Wall times are taken around the child process (interpreter start-up and imports included, as a
-user would see them). Peak RSS is the child's own high-water mark: each measured command runs
-under a tiny Python wrapper process that starts it and reads ``getrusage(RUSAGE_CHILDREN)``
-afterwards, so no other process's peak is mixed in. The full compile runs without ``--json``
+user would see them). Peak RSS is the high-water mark of the largest process of the command:
+each measured command runs under a tiny Python wrapper process that starts it and reads
+``getrusage(RUSAGE_CHILDREN)`` afterwards, so no other process's peak is mixed in. A large
+compile forks worker processes, so the wrapper also samples (every 0.2 s) the PSS of the
+command's whole process tree from ``/proc``: pages shared by a parent and its forks are split
+between them, not counted twice. The memory target is checked against the larger of the two. The full compile runs without ``--json``
 (its JSON report would list every one of the ~1.6 million examples as a change), plan and
 incremental with ``--json``.
 
@@ -68,16 +71,53 @@ from compile_scale_data import Shape, add_shape_arguments, generate  # noqa: E40
 TARGETS = {"full_s": 60.0, "full_rss_bytes": 4_000_000_000, "plan_s": 2.0, "incremental_s": 2.0}
 
 _WRAPPER = r"""
-import json, resource, subprocess, sys, time
+import json, os, resource, subprocess, sys, threading, time
 a = json.loads(sys.argv[1])
+
+def tree(root):
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except OSError:
+            pass
+    return pids
+
+def pss(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+peak = {"pss": 0, "procs": 0}
 t = time.perf_counter()
 with open(a["stdout"], "wb") as out, open(a["stderr"], "wb") as err:
-    rc = subprocess.run(a["cmd"], stdout=out, stderr=err).returncode
+    child = subprocess.Popen(a["cmd"], stdout=out, stderr=err)
+    done = threading.Event()
+    def sample():
+        while not done.is_set():
+            pids = tree(child.pid)
+            peak["pss"] = max(peak["pss"], sum(pss(p) for p in pids))
+            peak["procs"] = max(peak["procs"], len(pids))
+            done.wait(0.2)
+    sampler = threading.Thread(target=sample, daemon=True)
+    if os.path.exists("/proc/self/smaps_rollup"):
+        sampler.start()
+    rc = child.wait()
+    done.set()
 wall = time.perf_counter() - t
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 kb = 1 if sys.platform == "darwin" else 1024
 print(json.dumps({"rc": rc, "wall_s": wall, "peak_rss_bytes": ru.ru_maxrss * kb, "user_s": ru.ru_utime,
-                  "sys_s": ru.ru_stime}))
+                  "sys_s": ru.ru_stime, "peak_tree_pss_bytes": peak["pss"] or None, "processes": peak["procs"]}))
 """
 
 
@@ -273,15 +313,21 @@ def main() -> int:
         first = (ws / "build" / "latest").resolve()
         manifest = json.loads((first / "manifest.json").read_text())
         kept, dropped = manifest["counts"]["examples"], manifest["counts"]["dropped"]
-        full = {"wall_s": round(m["wall_s"], 2), "peak_rss_bytes": m["peak_rss_bytes"], "user_s": round(m["user_s"], 2),
+        memory = max(m["peak_rss_bytes"], m.get("peak_tree_pss_bytes") or 0)
+        full = {"wall_s": round(m["wall_s"], 2), "peak_rss_bytes": m["peak_rss_bytes"],
+                "peak_tree_pss_bytes": m.get("peak_tree_pss_bytes"), "processes": m.get("processes"),
+                "memory_bytes": memory, "user_s": round(m["user_s"], 2),
                 "sys_s": round(m["sys_s"], 2), "examples": kept, "dropped": dropped,
                 "examples_per_s": round((kept + dropped) / m["wall_s"], 1), "build": first.name,
                 "by_task": manifest["counts"]["by_task"], "examples_bytes": (first / "examples.jsonl").stat().st_size,
                 "profiled": bool(prof)}
         full["ok"] = {"time": full["wall_s"] <= TARGETS["full_s"],
-                      "rss": full["peak_rss_bytes"] <= TARGETS["full_rss_bytes"]}
+                      "rss": memory <= TARGETS["full_rss_bytes"]}
         result["full"] = full
-        say(f"full compile: {full['wall_s']:.1f} s, peak RSS {gb(full['peak_rss_bytes'])}, {kept:,} examples "
+        tree = (f", all {full['processes']} processes together {gb(full['peak_tree_pss_bytes'])} (peak PSS)"
+                if full["peak_tree_pss_bytes"] else "")
+        say(f"full compile: {full['wall_s']:.1f} s ({full['user_s']:.0f} s user CPU), peak RSS "
+            f"{gb(full['peak_rss_bytes'])} (largest process){tree}, {kept:,} examples "
             f"+ {dropped:,} dropped ({full['examples_per_s']:,.0f} ex/s)" + ("  [profiled]" if prof else ""))
         say(f"  target <= 60 s: {ok(full['ok']['time'])}; <= 4 GB: {ok(full['ok']['rss'])}")
         say(f"  by task: {', '.join(f'{k} {v:,}' for k, v in sorted(full['by_task'].items()))}")

@@ -558,7 +558,7 @@ def _dedup(parent_index: dict | None, new: list[Candidate], new_exact: np.ndarra
                         "sig": np.zeros((0, dedup.NUM_PERM), dtype=np.uint32), "dropped": np.zeros(0, dtype=bool),
                         "src": np.zeros(0, np.int64), "off": np.zeros(0, np.int64), "len": np.zeros(0, np.int64),
                         "disc": np.zeros(0, np.int32), "task": np.zeros(0, np.int32), "disc_names": [],
-                        "task_names": [], "reason": []}
+                        "task_names": [], "reason": {}}
     a = {k: parent_index[k] for k in ("ids", "exact", "sig", "dropped", "src", "off", "len", "disc", "task")}
     # one code table for disciplines and tasks across parent and new examples
     tables = {}
@@ -569,13 +569,12 @@ def _dedup(parent_index: dict | None, new: list[Candidate], new_exact: np.ndarra
         remap = np.array([code[n] for n in old_names], dtype=np.int32)
         a[col] = remap[a[col]] if len(old_names) else a[col].astype(np.int32)
         tables[col] = (names, np.array([code[getattr(c, attr)] for c in new], dtype=np.int32))
-    reason = list(parent_index["reason"])
-    gone = np.nonzero(np.isin(a["ids"], np.array(sorted(removed), dtype="S35")))[0]
+    reason = dict(parent_index["reason"])  # example id (bytes) -> why it is dropped; kept examples have none
+    gone = _positions(a["ids"], np.array(sorted(removed), dtype="S35"))
     probe_exact, probe_sig = a["exact"][gone], a["sig"][gone]
-    keep = np.ones(len(a["ids"]), dtype=bool)
-    keep[gone] = False
-    a = {k: v[keep] for k, v in a.items()}
-    reason = [r for r, k in zip(reason, keep.tolist()) if k]
+    for eid in a["ids"][gone].tolist():
+        reason.pop(eid, None)
+    a = {k: np.delete(v, gone, axis=0) for k, v in a.items()}
     # patch examples (gap units) are deliberate variations on one fact: exempt from the gate, in both
     # roles, by signatures that collide with nothing (so a repair never drops a regular example either)
     for k, c in enumerate(new):
@@ -592,26 +591,33 @@ def _dedup(parent_index: dict | None, new: list[Candidate], new_exact: np.ndarra
     for k, v in inserts.items():
         a[k] = np.insert(a[k], pos, v, axis=0)
     new_index = pos + np.arange(len(pos))
-    for p in new_index.tolist():
-        reason.insert(p, "")
-    check = np.union1d(new_index, dedup.touching(a["exact"], a["sig"], probe_exact, probe_sig)).astype(np.int64)
-    decisions = dedup.decide(a["exact"], a["sig"], check, threshold)
+    bands = dedup.band_keys(a["sig"])
+    check = np.union1d(new_index, dedup.touching(a["exact"], bands, probe_exact, probe_sig)).astype(np.int64)
+    decisions = dedup.decide(a["exact"], a["sig"], check, threshold, bands)
     is_new = set(new_index.tolist())
     changed_status = []
-    for i in check.tolist():
-        before = reason[i]
+    for i, eid in zip(check.tolist(), a["ids"][check].tolist()):
+        before = reason.get(eid, "")
         if i in decisions:
             j, why = decisions[i]
             a["dropped"][i] = True
-            reason[i] = f"{why} of {a['ids'][j].decode()}"
+            reason[eid] = f"{why} of {a['ids'][j].decode()}"
         else:
             a["dropped"][i] = False
-            reason[i] = ""
-        if i in is_new or reason[i] != before:
+            reason.pop(eid, None)
+        if i in is_new or reason.get(eid, "") != before:
             changed_status.append(i)
     a.update(reason=reason, changed_status=changed_status, disc_names=tables["disc"][0],
              task_names=tables["task"][0], flips=sum(i not in is_new for i in changed_status))
     return a
+
+
+def _positions(sorted_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Indices in *sorted_ids* of the *wanted* ids that it holds (a binary search each)."""
+    at = np.searchsorted(sorted_ids, wanted)
+    found = at < len(sorted_ids)
+    found[found] = sorted_ids[at[found]] == wanted[found]
+    return at[found].astype(np.int64)
 
 
 def load_index(path: Path) -> dict | None:
@@ -621,12 +627,10 @@ def load_index(path: Path) -> dict | None:
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     arrays["src"] = arrays["dropped"].astype(np.int64)  # 0: examples.jsonl, 1: dropped.jsonl
-    reasons = [""] * len(arrays["ids"])  # only dropped examples have a reason; it is stored for them alone
+    # only dropped examples have a reason, stored for them alone (indexes written before that: for all)
     at = arrays.pop("reason_at", None)
-    at = np.arange(len(reasons)) if at is None else at  # indexes written before reasons were sparse
-    for i, r in zip(at.tolist(), arrays["reason"].tolist()):
-        reasons[i] = r
-    arrays["reason"] = reasons
+    at = np.arange(len(arrays["ids"])) if at is None else at
+    arrays["reason"] = {eid: r for eid, r in zip(arrays["ids"][at].tolist(), arrays["reason"].tolist()) if r}
     arrays["disc_names"] = [str(n) for n in arrays["disc_names"]]
     arrays["task_names"] = [str(n) for n in arrays["task_names"]]
     return arrays

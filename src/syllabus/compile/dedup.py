@@ -63,63 +63,122 @@ def signatures(texts: list[str], chunk: int = 4_000) -> tuple[np.ndarray, np.nda
 
 
 def band_keys(sig: np.ndarray) -> list[np.ndarray]:
+    """One uint64 key per example and LSH band (its 4 signature values, mixed).
+
+    Two keys collide when the bands are equal, and otherwise only by chance (about 2**-64 a pair);
+    a collision only puts a pair up for the Jaccard check. At the default threshold a pair that
+    passes it (at most 3 of 16 values differ) always has some band entirely equal anyway.
+    """
     rows = NUM_PERM // BANDS
-    return [_mix(sig[:, b * rows:(b + 1) * rows]) for b in range(BANDS)]
-
-
-def _mix(block: np.ndarray) -> np.ndarray:
-    out = np.zeros(block.shape[0], dtype=np.uint64)
-    for col in range(block.shape[1]):
-        out = out * np.uint64(1_000_003) ^ block[:, col].astype(np.uint64)
+    out = []
+    with np.errstate(over="ignore"):
+        for b in range(BANDS):
+            halves = np.ascontiguousarray(sig[:, b * rows:(b + 1) * rows]).view(np.uint64)  # 2 x 64 bits per row
+            out.append(halves[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ halves[:, 1])
     return out
 
 
-def decide(exact: np.ndarray, sig: np.ndarray, check: np.ndarray,
-           threshold: float = THRESHOLD) -> dict[int, tuple[int, str]]:
+def decide(exact: np.ndarray, sig: np.ndarray, check: np.ndarray, threshold: float = THRESHOLD,
+           bands: list[np.ndarray] | None = None) -> dict[int, tuple[int, str]]:
     """For each index in *check*: (index of the smallest-id duplicate, reason) when it must be dropped.
 
-    The arrays are in id order, so a smaller index means a smaller id.
+    The arrays are in id order, so a smaller index means a smaller id. An example's duplicate is
+    the smallest earlier index with the same exact hash, or sharing an LSH band with an estimated
+    Jaccard >= *threshold*, whichever is smaller (exact wins a tie). *bands*: ``band_keys(sig)``
+    when the caller has them already. Pairs are compared in numpy blocks, not one by one: in a
+    large graph one band bucket can hold 10,000 examples that share a common phrase.
     """
-    check_set = set(check.tolist())
-    best: dict[int, tuple[int, str]] = {}
-    for kind, keys in [("exact", exact), *(("band", k) for k in band_keys(sig))]:
-        subset = np.nonzero(np.isin(keys, keys[check]))[0] if len(check) < len(keys) else np.arange(len(keys))
-        if len(subset) < 2:
+    n = len(exact)
+    wanted = np.zeros(n, dtype=bool)
+    wanted[check] = True
+    first_exact = np.full(n, n, dtype=np.int64)
+    near = np.full(n, n, dtype=np.int64)
+    for kind, keys in [("exact", exact), *(("band", k) for k in bands or band_keys(sig))]:
+        order, starts, sizes = _buckets(keys, check)
+        if not len(order):
             continue
-        order = subset[np.argsort(keys[subset], kind="stable")]
-        sorted_keys = keys[order]
-        starts = np.nonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])[0]
-        sizes = np.diff(np.r_[starts, len(order)])
-        for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):
-            members = np.sort(order[start:start + size])
-            for pos in range(1, len(members)):
-                i = int(members[pos])
-                if i not in check_set:
-                    continue
-                if kind == "exact":  # the smallest id in the bucket is the duplicate kept
-                    j = int(members[0])
-                    if i not in best or j < best[i][0]:
-                        best[i] = (j, "exact duplicate")
-                    continue
-                earlier = members[:pos]
-                if i in best:
-                    earlier = earlier[earlier < best[i][0]]
-                if not len(earlier):
-                    continue
-                similarity = (sig[earlier] == sig[i]).mean(axis=1)  # one vector op per example
-                hit = np.nonzero(similarity >= threshold)[0]
-                if len(hit):
-                    j = int(earlier[hit[0]])
-                    best[i] = (j, f"near duplicate (estimated Jaccard {similarity[hit[0]]:.2f})")
+        if kind == "exact":  # the smallest index of the bucket is the duplicate kept
+            pos, rank = _members(starts, sizes)
+            later = rank > 0
+            first_exact[order[pos[later]]] = order[(pos - rank)[later]]
+            continue
+        small = sizes <= _SMALL_BUCKET
+        _near_in_small(order, starts[small], sizes[small], sig, wanted, threshold, near)
+        for start, size in zip(starts[~small].tolist(), sizes[~small].tolist()):
+            _near_in_large(order[start:start + size], sig, wanted, threshold, near)
+    best: dict[int, tuple[int, str]] = {}
+    found = check[np.minimum(first_exact[check], near[check]) < n]
+    for i in found.tolist():
+        j = int(min(first_exact[i], near[i]))
+        if first_exact[i] == j:
+            best[i] = (j, "exact duplicate")
+        else:
+            best[i] = (j, f"near duplicate (estimated Jaccard {(sig[j] == sig[i]).mean():.2f})")
     return best
 
 
-def touching(exact: np.ndarray, sig: np.ndarray, probe_exact: np.ndarray, probe_sig: np.ndarray) -> np.ndarray:
-    """Indices of examples that share an exact hash or an LSH band with any probe (e.g. removed examples)."""
+_SMALL_BUCKET = 64
+_PAIRS_PER_STEP = 1 << 19
+_ROWS_PER_STEP = 256
+
+
+def _buckets(keys: np.ndarray, check: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices grouped by key (each group in index order): (order, group starts, group sizes), groups of 2+
+    that hold a key of *check*."""
+    subset = np.nonzero(np.isin(keys, keys[check]))[0] if len(check) < len(keys) else np.arange(len(keys))
+    order = subset[np.argsort(keys[subset], kind="stable")]  # stable over an ascending subset: index order
+    sorted_keys = keys[order]
+    starts = np.nonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])[0] if len(order) else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[starts, len(order)]).astype(np.int64)
+    multi = sizes > 1
+    return order, starts[multi], sizes[multi]
+
+
+def _members(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position (in the bucket order) of every member of the buckets, and its rank within its bucket."""
+    rank = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return np.repeat(starts, sizes) + rank, rank
+
+
+def _near_in_small(order, starts, sizes, sig, wanted, threshold, near) -> None:
+    """Every (later, earlier) pair of the small buckets at once, in steps of bounded size."""
+    if not len(starts):
+        return
+    pos, rank = _members(starts, sizes)
+    keep = wanted[order[pos]] & (rank > 0)
+    pos, rank = pos[keep], rank[keep]
+    step = _PAIRS_PER_STEP // _SMALL_BUCKET  # later members per step; each has fewer than _SMALL_BUCKET pairs
+    for lo in range(0, len(pos), step):
+        p, r = pos[lo:lo + step], rank[lo:lo + step]
+        later = np.repeat(p, r)
+        earlier = np.repeat(p - r, r) + (np.arange(r.sum()) - np.repeat(np.cumsum(r) - r, r))
+        i, j = order[later], order[earlier]
+        hit = (sig[i] == sig[j]).mean(axis=1) >= threshold
+        np.minimum.at(near, i[hit], j[hit])
+
+
+def _near_in_large(members, sig, wanted, threshold, near) -> None:
+    """One large bucket (*members* in index order): blocks of rows against the members before them."""
+    rows = np.nonzero(wanted[members])[0]
+    rows = rows[rows > 0]
+    for lo in range(0, len(rows), _ROWS_PER_STEP):
+        r = rows[lo:lo + _ROWS_PER_STEP]
+        cols = int(r.max())
+        similarity = (sig[members[r]][:, None, :] == sig[members[:cols]][None, :, :]).mean(axis=2)
+        ok = (similarity >= threshold) & (np.arange(cols)[None, :] < r[:, None])
+        has = ok.any(axis=1)
+        i, j = members[r[has]], members[ok[has].argmax(axis=1)]
+        np.minimum.at(near, i, j)
+
+
+def touching(exact: np.ndarray, bands: list[np.ndarray], probe_exact: np.ndarray,
+             probe_sig: np.ndarray) -> np.ndarray:
+    """Indices of examples that share an exact hash or an LSH band (*bands*: their ``band_keys``)
+    with any probe (e.g. removed examples)."""
     if len(probe_exact) == 0 or len(exact) == 0:
         return np.zeros(0, dtype=np.int64)
     mask = np.isin(exact, probe_exact)
-    for keys, probe in zip(band_keys(sig), band_keys(probe_sig)):
+    for keys, probe in zip(bands, band_keys(probe_sig)):
         mask |= np.isin(keys, probe)
     return np.nonzero(mask)[0]
 

@@ -31,7 +31,7 @@ def read_example(folder: Path, example_id: str) -> tuple[dict, str | None] | Non
     with open(folder / (DROPPED if dropped else EXAMPLES), "rb") as fh:
         fh.seek(int(index["off"][i]))
         line = fh.read(int(index["len"][i]))
-    return json.loads(line), (index["reason"][i] if dropped else None)
+    return json.loads(line), (index["reason"].get(ids[i]) if dropped else None)
 
 
 def explain(session: Session, root: Path, workspace_root: Path, example_id: str, build: str | None = None) -> dict:

@@ -6,6 +6,7 @@ A task ``concept.definition`` has its phrasings in ``concept/definition/*.j2``; 
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import traceback
 from dataclasses import dataclass
@@ -89,12 +90,39 @@ def define(concept) -> str:
     return f"{_first_upper(concept.label)} is {_first_lower(text)}"
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with a fast path for what renderers pass: dataclass fields and dict keys.
+
+    Reading a declared (public) field of a dataclass instance, or a key of a plain dict that no dict
+    attribute shadows, is what the sandbox itself allows after its checks; everything else goes
+    through those checks as before. Per example the checks were a quarter of the template time.
+    """
+
+    _fields: dict[type, frozenset[str]] = {}
+
+    def getattr(self, obj, attribute):
+        kind = type(obj)
+        names = self._fields.get(kind)
+        if names is None:
+            names = frozenset(f.name for f in dataclasses.fields(kind) if not f.name.startswith("_")) \
+                if dataclasses.is_dataclass(kind) else frozenset()
+            self._fields[kind] = names
+        if attribute in names:
+            return getattr(obj, attribute)
+        if kind is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 class Templates:
     """The template set of a workspace: built-ins plus ``templates/`` overrides."""
 
     def __init__(self, workspace_dir: Path | None = None) -> None:
         self.dirs = [d for d in (workspace_dir, BUILTIN) if d is not None and d.is_dir()]
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = _Sandbox(
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]), undefined=jinja2.StrictUndefined,
             autoescape=False, trim_blocks=False, keep_trailing_newline=False)
         self.env.filters.update(join_and=join_and, define=define, definiens=definiens,

@@ -45,6 +45,42 @@ def test_local_decisions_match_global_ones():
     texts += texts[:40]  # exact duplicates
     exact, sig = _arrays(texts)
     everything = dedup.decide(exact, sig, np.arange(len(texts)))
-    touched = dedup.touching(exact, sig, exact[:5], sig[:5])
+    touched = dedup.touching(exact, dedup.band_keys(sig), exact[:5], sig[:5])
     local = dedup.decide(exact, sig, touched)
     assert {i: d for i, d in everything.items() if i in set(touched.tolist())} == local
+
+
+
+def _reference_decide(exact, sig, check, threshold):
+    """The rule spelled out one pair at a time: the smallest earlier exact or band-sharing near duplicate."""
+    bands = dedup.band_keys(sig)
+    best = {}
+    for i in check.tolist():
+        for j in range(i):
+            if exact[j] == exact[i]:
+                best[i] = (j, "exact duplicate")
+                break
+            similarity = (sig[j] == sig[i]).mean()
+            if any(b[j] == b[i] for b in bands) and similarity >= threshold:
+                best[i] = (j, f"near duplicate (estimated Jaccard {similarity:.2f})")
+                break
+    return best
+
+
+def test_block_decisions_equal_the_pairwise_rule_in_small_and_large_buckets(monkeypatch):
+    rng = np.random.default_rng(7)
+    common = "a kind of a kind of something is itself a kind of that thing"
+    vocab = [f"v{i}" for i in range(25)]
+    texts = [common + " " + " ".join(rng.choice(vocab, int(rng.integers(2, 9)))) for _ in range(400)]
+    texts += [" ".join(rng.choice(vocab, 10)) for _ in range(200)]
+    texts += [texts[k] for k in rng.integers(0, 600, 60)]  # exact duplicates
+    exact, sig = _arrays(texts)
+    sizes = [np.unique(b, return_counts=True)[1].max() for b in dedup.band_keys(sig)]
+    monkeypatch.setattr(dedup, "_SMALL_BUCKET", 8)  # so that both code paths run on this data
+    monkeypatch.setattr(dedup, "_ROWS_PER_STEP", 16)
+    assert max(sizes) > 8
+    for check in (np.arange(len(texts)), np.array(sorted(rng.choice(len(texts), 50, replace=False)))):
+        for threshold in (0.8, 0.5):
+            got = dedup.decide(exact, sig, check, threshold)
+            assert got == _reference_decide(exact, sig, check, threshold)
+            assert any("near" in r for _, r in got.values()) and any("exact" in r for _, r in got.values())

@@ -61,3 +61,25 @@ def test_undefined_variables_and_sandbox_violations_are_coded(tmp_path):
     with pytest.raises(SyllabusError) as err:
         t.render("concept/term/2.j2", {"concept": concept("heat", "energy")})
     assert err.value.code == "E060" and "SecurityError" in err.value.message or "__class__" in err.value.message
+
+
+def test_fast_attribute_reads_keep_the_sandbox_rules(tmp_path):
+    """Dataclass fields and dict keys read directly; everything else still passes the sandbox's checks."""
+    folder = tmp_path / "concept" / "term"
+    folder.mkdir(parents=True)
+    bodies = {
+        "1.j2": "{{ concept.label }}|{{ step.subject }}|{{ step.items is callable }}|{{ step['items'] }}",
+        "2.j2": "{{ concept.nope }}",
+        "3.j2": "{{ concept.__class__ }}",
+        "4.j2": "{{ step.pop('subject') }}",
+    }
+    for name, body in bodies.items():
+        (folder / name).write_text("{% block user %}" + body + "{% endblock %}{% block assistant %}A{% endblock %}")
+    t = Templates(tmp_path)
+    ctx = {"concept": concept("heat", "energy"), "step": {"subject": "ice", "items": "k"}}
+    assert t.render("concept/term/1.j2", ctx)["user"] == "heat|ice|True|k"
+    for name, detail in (("2.j2", "nope"), ("3.j2", "__class__"), ("4.j2", "pop")):
+        with pytest.raises(SyllabusError) as err:
+            t.render(f"concept/term/{name}", ctx)
+        assert err.value.code == "E060" and detail in err.value.message, err.value.message
+    assert ctx["step"] == {"subject": "ice", "items": "k"}

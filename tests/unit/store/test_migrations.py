@@ -135,3 +135,23 @@ def test_example_dep_keeps_its_rows_through_0007_and_back(store_url):
         if ddl is not None:
             assert ("WITHOUT ROWID" in ddl) == (target != "0006_gap_concepts")
     engine.dispose()
+
+
+def test_revision_checks_agree_with_alembic_and_do_not_import_it(store_url, tmp_path):
+    """head and current revision are read without Alembic, and give Alembic's answers."""
+    import subprocess
+    import sys
+
+    engine = make_engine(store_url)
+    assert migrate.head_revision() == migrate._script().get_current_head()
+    with engine.connect() as conn:
+        assert migrate.current_revision(conn) is None
+    for rev in (migrate.revisions()[0], "head"):
+        migrate.upgrade(engine, rev)
+        with engine.connect() as conn:
+            assert migrate.current_revision(conn) == MigrationContext.configure(conn).get_current_revision()
+    engine.dispose()
+    probe = ("import sys\nfrom syllabus.store import open_store\n"
+             f"open_store({store_url!r}).close()\nprint('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False"]
