@@ -574,7 +574,6 @@ def _dedup(parent_index: dict | None, new: list[Candidate], new_exact: np.ndarra
     probe_exact, probe_sig = a["exact"][gone], a["sig"][gone]
     for eid in a["ids"][gone].tolist():
         reason.pop(eid, None)
-    a = {k: np.delete(v, gone, axis=0) for k, v in a.items()}
     # patch examples (gap units) are deliberate variations on one fact: exempt from the gate, in both
     # roles, by signatures that collide with nothing (so a repair never drops a regular example either)
     for k, c in enumerate(new):
@@ -582,14 +581,15 @@ def _dedup(parent_index: dict | None, new: list[Candidate], new_exact: np.ndarra
             new_exact[k], new_sig[k] = dedup.unique_signature(c.id)
     new_ids = np.array([c.id for c in new], dtype="S35")
     code = {name: 2 + i for i, name in enumerate(spools)}  # 0, 1: the parent's files; 2, ...: the spool files
-    pos = np.searchsorted(a["ids"], new_ids)
+    kept_ids = np.delete(a["ids"], gone)
+    pos = np.searchsorted(kept_ids, new_ids)
     inserts = {"ids": new_ids, "exact": new_exact, "sig": new_sig, "dropped": np.zeros(len(new), dtype=bool),
                "src": np.array([code[c.src] for c in new], dtype=np.int64),
                "off": np.array([c.off for c in new], dtype=np.int64),
                "len": np.array([c.length for c in new], dtype=np.int64), "disc": tables["disc"][1],
                "task": tables["task"][1]}
     for k, v in inserts.items():
-        a[k] = np.insert(a[k], pos, v, axis=0)
+        a[k] = _splice(a[k], gone, pos, v) if k != "ids" else np.insert(kept_ids, pos, v)
     new_index = pos + np.arange(len(pos))
     bands = dedup.band_keys(a["sig"])
     check = np.union1d(new_index, dedup.touching(a["exact"], bands, probe_exact, probe_sig)).astype(np.int64)
@@ -610,6 +610,35 @@ def _dedup(parent_index: dict | None, new: list[Candidate], new_exact: np.ndarra
     a.update(reason=reason, changed_status=changed_status, disc_names=tables["disc"][0],
              task_names=tables["task"][0], flips=sum(i not in is_new for i in changed_status))
     return a
+
+
+def _splice(rows: np.ndarray, gone: np.ndarray, pos: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.insert(np.delete(rows, gone, axis=0), pos, values, axis=0)`` in one copy.
+
+    An incremental compile removes and adds a few examples among 1.5 million: the result is
+    copied run by run between those few places instead of twice over in full.
+    """
+    if len(gone) + len(pos) > 10_000:
+        return np.insert(np.delete(rows, gone, axis=0), pos, values, axis=0)
+    keep = len(rows) - len(gone)
+    out = np.empty((keep + len(pos), *rows.shape[1:]), dtype=rows.dtype)
+    # each insertion point as an index of *rows*: the kept row it goes before (len(rows): at the end)
+    shifted = gone - np.arange(len(gone))
+    before = np.where(pos < keep, pos + np.searchsorted(shifted, pos, side="right"), len(rows))
+    events = sorted([(int(b), 0, k) for k, b in enumerate(before.tolist())] + [(int(g), 1, 0) for g in gone.tolist()])
+    src = dst = 0
+    for at, kind, k in events:
+        n = at - src
+        out[dst:dst + n] = rows[src:at]
+        dst += n
+        if kind == 0:
+            out[dst] = values[k]
+            dst += 1
+            src = at
+        else:
+            src = at + 1
+    out[dst:] = rows[src:]
+    return out
 
 
 def _positions(sorted_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:

@@ -37,16 +37,17 @@ def signatures(texts: list[str], chunk: int = 4_000) -> tuple[np.ndarray, np.nda
     n = len(texts)
     exact = np.empty(n, dtype=np.uint64)
     sig = np.empty((n, NUM_PERM), dtype=np.uint32)
-    crc = zlib.crc32
+    crc, adler, find = zlib.crc32, zlib.adler32, _WORD.findall
+    word_crc = _WordCrc().__getitem__  # a text's words are mostly words seen before
     for lo in range(0, n, chunk):
         words: list[int] = []
         starts = []
         for i, text in enumerate(texts[lo:lo + chunk], lo):
-            norm = normalise(text)
-            raw = norm.encode()
-            exact[i] = crc(raw) << 32 | zlib.adler32(raw)
+            tokens = find(text.casefold())
+            raw = " ".join(tokens).encode()
+            exact[i] = crc(raw) << 32 | adler(raw)
             starts.append(len(words))
-            words.extend([crc(w.encode()) for w in norm.split()])
+            words.extend(map(word_crc, tokens))
             words.extend((0, 0))
         w = np.array(words, dtype=np.uint64)
         ends = np.r_[starts[1:], len(words)] - 2  # shingles start anywhere but in the two pad words
@@ -60,6 +61,14 @@ def signatures(texts: list[str], chunk: int = 4_000) -> tuple[np.ndarray, np.nda
         first = np.cumsum(np.r_[0, valid]).astype(np.int64)[np.array(starts)]
         sig[lo:lo + len(starts)] = np.minimum.reduceat(values, first, axis=0).astype(np.uint32)
     return exact, sig
+
+
+class _WordCrc(dict):
+    """word -> CRC32 of its UTF-8 bytes, computed once per word."""
+
+    def __missing__(self, word: str) -> int:
+        value = self[word] = zlib.crc32(word.encode())
+        return value
 
 
 def band_keys(sig: np.ndarray) -> list[np.ndarray]:

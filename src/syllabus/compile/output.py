@@ -11,8 +11,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import queue
 import shutil
 import signal
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,26 +116,61 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
     staging = root / f".tmp-{build_id}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    syncing = _Syncer()  # the examples reach the disk while the index and the manifest are written
     try:
         sources = [parent_dir / EXAMPLES if parent_dir else None, parent_dir / DROPPED if parent_dir else None,
                    *(compiled.spool_dir / name for name in compiled.spools)]
         offsets = np.zeros(len(arrays["ids"]), dtype=np.int64)
         for name, mask in ((EXAMPLES, kept), (DROPPED, ~kept)):
             offsets[mask] = _assemble(staging / name, np.nonzero(mask)[0], arrays, sources)
+            syncing.add(staging / name)
         np.savez(staging / INDEX, ids=arrays["ids"], exact=arrays["exact"], sig=arrays["sig"],
                  dropped=arrays["dropped"], off=offsets, len=arrays["len"], disc=arrays["disc"], task=arrays["task"],
                  disc_names=np.array(arrays["disc_names"], dtype=str), task_names=np.array(arrays["task_names"], dtype=str),
                  reason_at=np.nonzero(arrays["dropped"])[0],
                  reason=np.array([arrays["reason"][arrays["ids"][i]] for i in np.nonzero(arrays["dropped"])[0].tolist()],
                                  dtype=str))
+        syncing.add(staging / INDEX)
         _write_json(staging / MANIFEST, manifest)
-        fd = os.open(staging, os.O_RDONLY)
-        os.fsync(fd)
-        os.close(fd)
+        syncing.add(staging / MANIFEST)
+        syncing.add(staging)
+        syncing.wait()
     except OSError as exc:
+        syncing.wait(raise_error=False)
         shutil.rmtree(staging, ignore_errors=True)
         raise SyllabusError("E074", file=str(staging), detail=exc.strerror or str(exc)) from exc
     return Staged(build_id, seq, staging, root / build_id, manifest)
+
+
+class _Syncer:
+    """fsync files (and folders) in a background thread, in the order added; :meth:`wait` re-raises."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def add(self, path: Path) -> None:
+        self._queue.put(path)
+
+    def wait(self, raise_error: bool = True) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None and raise_error:
+            raise self._error
+
+    def _run(self) -> None:
+        while (path := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                    try:
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+                except OSError as exc:
+                    self._error = exc
 
 
 def record(session: Session, compiled: Compiled, staged: Staged) -> None:
@@ -261,8 +298,6 @@ def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | 
                     pending.clear()
                     _copy(handles[kind], out, start, total)
                 out.write(b"".join(pending))
-            out.flush()
-            os.fsync(out.fileno())
     finally:
         for fh in handles.values():
             fh.close()
@@ -310,8 +345,6 @@ def _manifest(compiled: Compiled, arrays: dict, kept: np.ndarray) -> dict:
 def _write_json(path: Path, data: dict) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(manifest_text(data))
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 _LIST_MARK = "@@syllabus-removed-list@@"

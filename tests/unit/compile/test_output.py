@@ -12,3 +12,21 @@ def test_manifest_text_is_the_manifest_with_one_removal_per_line():
     assert '      {"id": "ex-3", "reason": "é", "task": "t"}\n' in text
     empty = {**manifest, "quality": {"removed": []}}
     assert json.loads(manifest_text(empty)) == empty
+
+
+def test_splice_is_delete_then_insert():
+    import numpy as np
+
+    from syllabus.compile.build import _splice
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(0, 30))
+        rows = rng.integers(0, 1000, (n, 3))
+        gone = np.array(sorted(rng.choice(n, int(rng.integers(0, n + 1)), replace=False)), dtype=np.int64) \
+            if n else np.zeros(0, np.int64)
+        keep = n - len(gone)
+        pos = np.sort(rng.integers(0, keep + 1, int(rng.integers(0, 6))))
+        values = rng.integers(0, 1000, (len(pos), 3))
+        want = np.insert(np.delete(rows, gone, axis=0), pos, values, axis=0)
+        assert np.array_equal(_splice(rows, gone, pos, values), want)
