@@ -68,14 +68,18 @@ class Candidate:
     length: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     status: str  # new | changed | removed
     unit: str
     task: str
     id: str | None
     old_id: str | None
-    reasons: list[str]
+    given: list[str] | None  # None for a new example: its one reason is spelled out on demand
+
+    @property
+    def reasons(self) -> list[str]:
+        return self.given if self.given is not None else [f"{self.unit} has a new {self.task} example"]
 
     def to_dict(self) -> dict:
         return {"status": self.status, "unit": self.unit, "task": self.task, "id": self.id, "old_id": self.old_id,
@@ -395,8 +399,7 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str], int]:
             continue
         discipline = graph_discipline(run.graph, job)
         rendered.append(_render(templates, renderer, tpl, deps, deps_key, task, job, discipline, eid, seed))
-        why = (_why(deps, previous, run.reasons, tpl, renderer) if previous
-               else [f"{job} has a new {task.name} example"])
+        why = _why(deps, previous, run.reasons, tpl, renderer) if previous else None
         changes.append(Change("changed" if previous else "new", job, task.name, eid,
                               previous["id"] if previous else None, why))
     for slot, row in sorted(old_by_slot.items()):

@@ -27,7 +27,7 @@ _EXTRACTOR_RANK = {"syllabus.definition": 0, "syllabus.synonym": 1, "syllabus.re
 ALT_KINDS = ("alt", "exact", "abbreviation")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvidenceView:
     id: int
     document: str
@@ -40,7 +40,7 @@ class EvidenceView:
         return {"id": self.id, "document": self.document, "chunk": self.chunk, "span": [self.start, self.end]}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConceptView:
     id: str
     discipline: str
@@ -51,7 +51,7 @@ class ConceptView:
     evidence: tuple[EvidenceView, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     relation: str
     subject: str
@@ -59,7 +59,7 @@ class Edge:
     object: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RelationView:
     id: str
     discipline: str
@@ -73,7 +73,7 @@ class RelationView:
     evidence: tuple[EvidenceView, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChainView:
     id: str
     discipline: str
@@ -84,7 +84,7 @@ class ChainView:
     object: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GapView:
     """A repaired gap: what patch examples render (its budget and choices live in detail["repair"])."""
 

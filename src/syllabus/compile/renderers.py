@@ -50,7 +50,7 @@ def phrase(predicate: str) -> dict:
                                    "forward": f"What does {{s}} {words}?", "backward": f"What {words} {{o}}?"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LabelView:
     id: str
     discipline: str
