@@ -105,6 +105,7 @@ class Compiled:
     dedup_arrays: dict = field(default_factory=dict)
     selector: str | None = None
     full: bool = False  # every unit was fingerprinted afresh
+    streamed: bool = False  # the example rows are in the store already (see output.StreamingRecord)
     spool_dir: Path | None = None  # the new examples' lines, one file per process (see workers.Spool)
     spools: list[str] = field(default_factory=list)  # file names in spool_dir; src codes 2, 3, ...
 
@@ -140,12 +141,13 @@ def latest_build(session: Session) -> dict | None:
 
 def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None = None,
                   parent_manifest: dict | None = None, parent_index: dict | None = None,
-                  spool_dir: Path | None = None, workers: int | None = None) -> Compiled:
+                  spool_dir: Path | None = None, workers: int | None = None, sink=None) -> Compiled:
     """Decide the next build: changes with reasons, new renders, dedup decisions.
 
     Nothing is written but the new examples' lines, into *spool_dir* (a fresh temporary folder
     when None; the caller deletes it). *workers* processes (default: ``[compile] workers``) share
-    a large compile's per-unit work.
+    a large compile's per-unit work. With a *sink* (``output.StreamingRecord``), a compile that
+    renders everything afresh writes the example rows through it as they are rendered.
     """
     cfg = ws.config.compile
     templates = Templates(ws.path(cfg.templates))
@@ -227,12 +229,19 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     # without the parent's files no line can be reused: every example is rendered again
     run.old_rows = _examples_of(session, selected) if parent_index is not None else {}
     run.reasons = reasons
+    existing = _count_examples(session)
+    old_ids = sorted(session.scalars(select(XE.c.id))) if parent_index is None else []
+    streamed = sink is not None and parent_index is None  # every previous example goes
+    if streamed:
+        sink.begin(old_ids)
     new: list[Candidate] = []
     exact, sig = [np.zeros(0, np.uint64)], [np.zeros((0, dedup.NUM_PERM), np.uint32)]
     changes: list[Change] = []
     removed: list[str] = []
     kept = 0
     for block in _in_blocks(_render_block, sorted(selected), run, workers, per_item=False):
+        if streamed:
+            sink.add(block.new)
         new += block.new
         exact.append(block.exact)
         sig.append(block.sig)
@@ -245,14 +254,15 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     new_exact, new_sig = np.concatenate(exact)[order], np.concatenate(sig)[order]
     changes.sort(key=lambda c: c.unit)  # job order whichever process planned a job (the sort is stable)
     if parent_index is None:
-        removed = sorted(set(removed) | set(session.scalars(select(XE.c.id))))
+        removed = sorted(set(removed) | set(old_ids))
     counts = {"new": sum(c.status == "new" for c in changes), "changed": sum(c.status == "changed" for c in changes),
               "removed": sum(c.status == "removed" for c in changes), "rendered": len(new),
-              "unchanged": _count_examples(session) - len(removed)}
+              "unchanged": existing - len(removed)}
     result = Compiled(parent=parent, settings=settings, changes=changes, counts=counts, new=new, removed_ids=removed,
                       unit_updates=unit_updates, stale_units=changed_keys, pending_jobs=pending, redone_jobs=selected,
                       journal_max=journal_max, fingerprint_sums={d: format(v, "032x") for d, v in sorted(sums.items())},
-                      selector=selector.text if selector else None, full=full, spool_dir=spool.folder,
+                      selector=selector.text if selector else None, full=full, streamed=streamed,
+                      spool_dir=spool.folder,
                       spools=sorted({c.src for c in new}))
     result.dedup_arrays = _dedup(parent_index, new, new_exact, new_sig, result.spools, removed,
                                  cfg.near_duplicate_threshold)

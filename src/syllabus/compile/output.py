@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_examples
@@ -175,23 +175,18 @@ class _Syncer:
 
 def record(session: Session, compiled: Compiled, staged: Staged) -> None:
     """The store side of a build: examples, dependencies, stale marks, fingerprints, journal, build row."""
-    delete_examples(session, compiled.removed_ids)
     arrays = compiled.dedup_arrays
     reason_of = {arrays["ids"][i].decode(): arrays["reason"].get(arrays["ids"][i]) for i in arrays["changed_status"]}
-    next_seq = (session.scalar(select(func.max(XE.c.seq))) or 0) + 1
-    columns = ("seq", "id", "unit", "discipline", "renderer", "task", "template", "template_sha", "deps", "dropped",
-               "stale", "build")
-    for lo in range(0, len(compiled.new), _RECORD_BATCH):  # in batches: the dependency rows of 1.6M examples are many
-        rows, deps = [], []
-        for seq, c in enumerate(compiled.new[lo:lo + _RECORD_BATCH], next_seq + lo):
-            rows.append((seq, c.id, c.unit, c.discipline, c.renderer, c.task, c.template, c.template_sha, c.deps,
-                         reason_of.pop(c.id, None), 0, staged.build_id))
-            deps += [(k, seq) for k in dep_keys(c.deps)]
-        bulk_insert(session, XE, columns, rows)
-        deps.sort()
-        bulk_insert(session, XD, ("unit", "example"), deps)
-    for eid, reason in reason_of.items():
-        session.execute(update(XE).where(XE.c.id == eid).values(dropped=reason))
+    if compiled.streamed:  # the rows went in while rendering (see StreamingRecord): name their build now
+        session.execute(update(XE).where(XE.c.build == StreamingRecord.PENDING).values(build=staged.build_id))
+    else:
+        delete_examples(session, compiled.removed_ids)
+        next_seq = (session.scalar(select(func.max(XE.c.seq))) or 0) + 1
+        insert_examples(session, compiled.new, next_seq, staged.build_id, reason_of)
+    dropped = [{"i": eid, "r": reason} for eid, reason in reason_of.items() if reason or not compiled.streamed]
+    if dropped:
+        session.connection().execute(update(XE).where(XE.c.id == bindparam("i")).values(dropped=bindparam("r")),
+                                     dropped)
     if compiled.pending_jobs:  # examples of unselected jobs that read a changed unit are now stale
         changed = sorted(compiled.stale_units)
         for i in range(0, len(changed), 500):
@@ -207,6 +202,49 @@ def record(session: Session, compiled: Compiled, staged: Staged) -> None:
                                       created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                       path=str(staged.final), selector=compiled.selector,
                                       counts=canonical(staged.manifest["changes"])))
+
+
+_EXAMPLE_COLUMNS = ("seq", "id", "unit", "discipline", "renderer", "task", "template", "template_sha", "deps",
+                    "dropped", "stale", "build")
+
+
+def insert_examples(session: Session, new: list, next_seq: int, build: str, reason_of: dict[str, str | None]) -> None:
+    """Example rows (seq from *next_seq*) and their dependency rows; a reason taken from *reason_of* is used up."""
+    for lo in range(0, len(new), _RECORD_BATCH):  # in batches: the dependency rows of 1.5M examples are many
+        rows, deps = [], []
+        for seq, c in enumerate(new[lo:lo + _RECORD_BATCH], next_seq + lo):
+            rows.append((seq, c.id, c.unit, c.discipline, c.renderer, c.task, c.template, c.template_sha, c.deps,
+                         reason_of.pop(c.id, None), 0, build))
+            deps += [(k, seq) for k in dep_keys(c.deps)]
+        bulk_insert(session, XE, _EXAMPLE_COLUMNS, rows)
+        deps.sort()
+        bulk_insert(session, XD, ("unit", "example"), deps)
+
+
+class StreamingRecord:
+    """Store rows written while a compile from nothing renders, so the store is filled as blocks of
+    examples arrive (in the parent, while the workers render the next blocks), not afterwards.
+
+    Every previous example goes first; rows carry the build id :data:`PENDING` until :func:`record`
+    names the build (its id hashes the manifest, known only at the end). Drop reasons are set then
+    too. It all happens in the compile's transaction, so a failed compile leaves no trace.
+    """
+
+    PENDING = "(pending)"
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.next_seq = 1
+
+    def begin(self, old_ids: list[str]) -> None:
+        delete_examples(self.session, old_ids)
+        self.next_seq = (self.session.scalar(select(func.max(XE.c.seq))) or 0) + 1
+
+    def add(self, new: list) -> None:
+        insert_examples(self.session, new, self.next_seq, self.PENDING, {})
+        self.next_seq += len(new)
+        for c in new:
+            c.deps = ""  # recorded; the candidate keeps what the duplicate check and the files need
 
 
 def bulk_insert(session: Session, table, columns: tuple[str, ...], rows: list[tuple], batch: int = 50_000) -> None:

@@ -20,6 +20,7 @@ from syllabus.compile.output import (
     INDEX,
     MANIFEST,
     Staged,
+    StreamingRecord,
     compile_lock,
     failpoint,
     publish,
@@ -78,7 +79,8 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
                 manifest = json.loads((parent_dir / MANIFEST).read_text(encoding="utf-8")) if parent_dir else None
                 index = load_index(parent_dir / INDEX) if parent_dir else None
                 compiled = compile_graph(session, ws, selector=sel, parent_manifest=manifest, parent_index=index,
-                                         spool_dir=spool_dir, workers=workers)
+                                         spool_dir=spool_dir, workers=workers,
+                                         sink=None if plan else StreamingRecord(session))
                 if plan:
                     session.rollback()
                     return CompileOutcome(compiled, None, True, notes, prepared)
