@@ -212,6 +212,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
             if not full:
                 _add(sums, discipline, term)
     changed_keys = set(reasons)
+    del current, old_units  # a large graph's fingerprint work is done: let the render phase have the memory
 
     # 2. jobs
     jobs: set[str] = {k for k in keys if k.split(":", 1)[0] in PRIMARY_KINDS}
@@ -224,6 +225,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         jobs |= _jobs_of_changed_renderers(session, graph, names, settings, parent_manifest)
     selected = {j for j in jobs if selector is None or selector.matches(j, graph, session)}
     pending = jobs - selected
+    del keys, jobs
 
     # 3. plan and render
     # without the parent's files no line can be reused: every example is rendered again
@@ -249,6 +251,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         removed += block.removed
         kept += block.kept
     spool.close()
+    del run, graph, fp_of, fps  # the graph is no longer read: free it before the duplicate check and the files
     order = sorted(range(len(new)), key=lambda i: new[i].id)
     new = [new[i] for i in order]
     new_exact, new_sig = np.concatenate(exact)[order], np.concatenate(sig)[order]
