@@ -240,7 +240,6 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     exact, sig = [np.zeros(0, np.uint64)], [np.zeros((0, dedup.NUM_PERM), np.uint32)]
     changes: list[Change] = []
     removed: list[str] = []
-    kept = 0
     for block in _in_blocks(_render_block, sorted(selected), run, workers, per_item=False):
         if streamed:
             sink.add(block.new)
@@ -249,7 +248,6 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         sig.append(block.sig)
         changes += block.changes
         removed += block.removed
-        kept += block.kept
     spool.close()
     del run, graph, fp_of, fps  # the graph is no longer read: free it before the duplicate check and the files
     order = sorted(range(len(new)), key=lambda i: new[i].id)
@@ -349,14 +347,13 @@ class _RenderBlock:
     sig: np.ndarray
     changes: list[Change]
     removed: list[str]
-    kept: int
     deferred: list[str]
 
 
 def _render_block(jobs: list[str]) -> _RenderBlock:
     """Plan and render a block of jobs; lines go to the spool, texts become dedup signatures."""
     run = _RUN
-    new, lines, texts, changes, removed, deferred, kept = [], [], [], [], [], [], 0
+    new, lines, texts, changes, removed, deferred = [], [], [], [], [], []
     for job in jobs:
         try:
             planned = _plan_job(run, job)
@@ -369,18 +366,17 @@ def _render_block(jobs: list[str]) -> _RenderBlock:
             texts.append(text)
         changes += planned[1]
         removed += planned[2]
-        kept += planned[3]
     if lines:
         name, offset = run.spool.write(b"".join(lines))
         for cand, line in zip(new, lines):
             cand.src, cand.off, cand.length = name, offset, len(line)
             offset += len(line)
     exact, sig = dedup.signatures(texts)
-    return _RenderBlock(new, exact, sig, changes, removed, kept, deferred)
+    return _RenderBlock(new, exact, sig, changes, removed, deferred)
 
 
-def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str], int]:
-    """One job's examples: (rendered (candidate, line, text), changes, removed ids, examples kept)."""
+def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
+    """One job's examples: (rendered (candidate, line, text), changes, removed ids)."""
     kind, ident = split_key(job)
     templates, seed, fp_of = run.templates, run.seed, run.fp_of
     planned = {}
@@ -404,11 +400,10 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str], int]:
                 planned[(renderer.name, task.name)] = (eid, renderer, tpl, deps, deps_key, task)
     old = run.old_rows.get(job, {})
     old_by_slot = {(r["renderer"].split("@")[0], r["task"]): r for r in old.values()}
-    rendered, changes, removed, kept = [], [], [], 0
+    rendered, changes, removed = [], [], []
     for slot, (eid, renderer, tpl, deps, deps_key, task) in sorted(planned.items()):
         previous = old_by_slot.get(slot)
-        if previous is not None and previous["id"] == eid:
-            kept += 1
+        if previous is not None and previous["id"] == eid:  # reused byte for byte
             continue
         discipline = graph_discipline(run.graph, job)
         rendered.append(_render(templates, renderer, tpl, deps, deps_key, task, job, discipline, eid, seed))
@@ -421,7 +416,7 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str], int]:
         if slot not in planned:
             changes.append(Change("removed", job, row["task"], None, row["id"],
                                   run.reasons.get(job, [f"{job} no longer yields a {row['task']} example"])))
-    return rendered, changes, removed, kept
+    return rendered, changes, removed
 
 
 def graph_discipline(graph: Graph, job: str) -> str:
