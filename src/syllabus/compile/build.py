@@ -186,31 +186,29 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
                                                    parent_manifest.get("input_fingerprints", {}).items()}
     for key in sorted(keys):
         now, old = current[key], old_units.get(key)
-        if now is None:
-            fps[key] = ABSENT
-            if old is not None:
-                unit_updates[key] = None
-                reasons[key] = [f"{key} was removed"]
-                if not full:
-                    _add(sums, old[0], -_term(key, old[1]))
-            continue
-        discipline, fp, hashes, term = now
+        fp = ABSENT if now is None else now[1]
         fps[key] = fp
-        if full:
-            unit_updates[key] = (discipline, fp, hashes)  # the table is rewritten whole
-            _add(sums, discipline, term)
-        if old is None or old[1] != fp:
-            unit_updates[key] = (discipline, fp, hashes)
+        if full and now is not None:  # the table and the sums are made afresh from every unit
+            unit_updates[key] = now[:3]
+            _add(sums, now[0], now[3])
+        if old is not None and old[1] == fp or old is None and now is None:
+            continue
+        if now is None:
+            unit_updates[key] = None
+            reasons[key] = [f"{key} was removed"]
+        else:
+            unit_updates[key] = now[:3]
             if old is None:
                 reasons[key] = [f"{key} is new"]
             else:
-                new_h, old_h = json.loads(hashes), json.loads(old[2])
+                new_h, old_h = json.loads(now[2]), json.loads(old[2])
                 changed = sorted(f for f in set(new_h) | set(old_h) if new_h.get(f) != old_h.get(f))
                 reasons[key] = [f"{key} changed: {', '.join(changed)}"]
-                if not full:
-                    _add(sums, old[0], -_term(key, old[1]))
-            if not full:
-                _add(sums, discipline, term)
+        if not full:  # the parent's sums, less what went, plus what came
+            if old is not None:
+                _add(sums, old[0], -_term(key, old[1]))
+            if now is not None:
+                _add(sums, now[0], now[3])
     changed_keys = set(reasons)
     del current, old_units  # a large graph's fingerprint work is done: let the render phase have the memory
 
@@ -235,7 +233,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     old_ids = sorted(session.scalars(select(XE.c.id))) if parent_index is None else []
     streamed = sink is not None and parent_index is None  # every previous example goes
     if streamed:
-        sink.begin(old_ids)
+        sink.begin()
     new: list[Candidate] = []
     exact, sig = [np.zeros(0, np.uint64)], [np.zeros((0, dedup.NUM_PERM), np.uint32)]
     changes: list[Change] = []
@@ -306,14 +304,8 @@ def _in_blocks(fn, items: list, run: _Run, workers: int, per_item: bool = True):
         parallel = workers if len(items) >= PARALLEL_MIN_UNITS else 1
         detach = detach_store(run.graph, run.fp_of)
         for result in map_blocks(fn, blocks_of(items), parallel, detach):
-            again = fn(result.deferred) if result.deferred else None
-            for part in (result, again):
-                if part is None:
-                    continue
-                if per_item:
-                    yield from part.values
-                else:
-                    yield part
+            for part in [result, fn(result.deferred)] if result.deferred else [result]:
+                yield from part.values if per_item else (part,)
     finally:
         _RUN = None
 
@@ -385,6 +377,7 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
             reader = Reader(run.graph)
             made = task_fn(reader, ident, Choice(seed, job))
             deps = {k: fp_of(k) for k in sorted(reader.keys)}
+            deps_key = deps_text(deps)
             for task in made if isinstance(made, list) else [made] if made is not None else []:
                 phrasing = task.phrasing or task.name
                 variants = templates.variants(phrasing)
@@ -394,7 +387,6 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
                 pick = task.variant if task.variant is not None else \
                     Choice(seed, job).index(len(variants), "template:" + task.name)
                 tpl = variants[pick % len(variants)]
-                deps_key = deps_text(deps)
                 eid = "ex-" + digest("|".join((renderer.ref, tpl.sha, run.settings["system_template"], str(seed),
                                                task.name, job, deps_key)))
                 planned[(renderer.name, task.name)] = (eid, renderer, tpl, deps, deps_key, task)
@@ -676,12 +668,13 @@ def load_index(path: Path) -> dict | None:
     return arrays
 
 
+def delete_all_examples(session: Session) -> None:
+    session.execute(delete(XD))
+    session.execute(delete(XE))
+
+
 def delete_examples(session: Session, ids: list[str]) -> None:
     """Delete examples and their dependency rows (by their (unit, example) keys, read from ``deps``)."""
-    if ids and len(set(ids)) >= _count_examples(session):  # every example goes (a full compile): two plain deletes
-        session.execute(delete(XD))
-        session.execute(delete(XE))
-        return
     conn = session.connection()
     by_key = delete(XD).where(XD.c.unit == bindparam("u"), XD.c.example == bindparam("e"))
     for i in range(0, len(ids), 500):

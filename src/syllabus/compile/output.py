@@ -25,7 +25,7 @@ import numpy as np
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_examples
+from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_all_examples, delete_examples
 from syllabus.compile.fingerprint import canonical, dep_keys, digest
 from syllabus.errors import SyllabusError
 
@@ -236,9 +236,9 @@ class StreamingRecord:
         self.session = session
         self.next_seq = 1
 
-    def begin(self, old_ids: list[str]) -> None:
-        delete_examples(self.session, old_ids)
-        self.next_seq = (self.session.scalar(select(func.max(XE.c.seq))) or 0) + 1
+    def begin(self) -> None:
+        delete_all_examples(self.session)
+        self.next_seq = 1
 
     def add(self, new: list) -> None:
         insert_examples(self.session, new, self.next_seq, self.PENDING, {})
