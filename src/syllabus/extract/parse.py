@@ -22,6 +22,7 @@ from syllabus.store.tables import Chunk, ChunkExtraction, ChunkParse, Document
 K, D, P, X = Chunk.__table__, Document.__table__, ChunkParse.__table__, ChunkExtraction.__table__
 TERMS = "syllabus.terms"
 _BATCH_CHUNKS = 512
+_TASKS_PER_WORKER = 8  # with several workers, tasks small enough that none waits long for the last one
 _worker_nlp = None
 
 
@@ -74,6 +75,13 @@ def pending_chunks(session: Session, discipline: str, model: str) -> list[str]:
                                 .where(D.c.discipline == discipline, K.c.id.not_in(done)).order_by(K.c.id)))
 
 
+def task_size(chunks: int, workers: int, batch_size: int) -> int:
+    """Chunks per parse task: large for one process; with several, enough tasks to keep all busy."""
+    if workers <= 1:
+        return _BATCH_CHUNKS
+    return max(batch_size, min(_BATCH_CHUNKS, -(-chunks // (workers * _TASKS_PER_WORKER))))
+
+
 def parse_pending(session: Session, discipline: str, model_name: str | None, model: str, workers: int = 1,
                   batch_size: int = 64, progress: Callable[[int], None] | None = None) -> ParseReport:
     """Parse every pending chunk of *discipline* and store parses and term candidates."""
@@ -81,7 +89,8 @@ def parse_pending(session: Session, discipline: str, model_name: str | None, mod
     report = ParseReport()
     if not ids:
         return report
-    batches = [ids[i:i + _BATCH_CHUNKS] for i in range(0, len(ids), _BATCH_CHUNKS)]
+    size = task_size(len(ids), workers, batch_size)
+    batches = [ids[i:i + size] for i in range(0, len(ids), size)]
 
     def inputs():
         for batch in batches:
