@@ -26,7 +26,7 @@ import numpy as np
 from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from syllabus.compile import dedup
+from syllabus.compile import dedup, trace
 from syllabus.compile.fingerprint import (
     PRIMARY_KINDS,
     deps_text,
@@ -175,10 +175,12 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
             keys.add(unit)
             if unit.startswith("concept:"):
                 keys |= {"label:" + unit[8:], "out:" + unit[8:], "in:" + unit[8:]}
+    trace.phase(f"graph loaded, {len(keys):,} units to fingerprint")
     old_units = _load_units(session, keys, everything=full)
     fp_of = _FingerprintLookup(session, {})
     run = _Run(graph, templates, registry, cfg.seed, settings, fp_of, spool)
     current = dict(_in_blocks(_fields_block, sorted(keys), run, workers))
+    trace.phase("fingerprints")
     fps = fp_of.fresh
     unit_updates: dict[str, tuple[str, str, str] | None] = {}
     reasons: dict[str, list[str]] = {}
@@ -224,6 +226,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     selected = {j for j in jobs if selector is None or selector.matches(j, graph, session)}
     pending = jobs - selected
     del keys, jobs
+    trace.phase(f"jobs: {len(selected):,} selected")
 
     # 3. plan and render
     # without the parent's files no line can be reused: every example is rendered again
@@ -247,6 +250,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         changes += block.changes
         removed += block.removed
     spool.close()
+    trace.phase(f"rendered {len(new):,} examples")
     del run, graph, fp_of, fps  # the graph is no longer read: free it before the duplicate check and the files
     order = sorted(range(len(new)), key=lambda i: new[i].id)
     new = [new[i] for i in order]
@@ -265,6 +269,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
                       spools=sorted({c.src for c in new}))
     result.dedup_arrays = _dedup(parent_index, new, new_exact, new_sig, result.spools, removed,
                                  cfg.near_duplicate_threshold)
+    trace.phase("duplicate check")
     return result
 
 

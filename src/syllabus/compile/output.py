@@ -25,6 +25,7 @@ import numpy as np
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from syllabus.compile import trace
 from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_all_examples, delete_examples
 from syllabus.compile.fingerprint import canonical, dep_keys, digest
 from syllabus.errors import SyllabusError
@@ -124,6 +125,7 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
         for name, mask in ((EXAMPLES, kept), (DROPPED, ~kept)):
             offsets[mask] = _assemble(staging / name, np.nonzero(mask)[0], arrays, sources)
             syncing.add(staging / name)
+            trace.phase(f"{name} written")
         np.savez(staging / INDEX, ids=arrays["ids"], exact=arrays["exact"], sig=arrays["sig"],
                  dropped=arrays["dropped"], off=offsets, len=arrays["len"], disc=arrays["disc"], task=arrays["task"],
                  disc_names=np.array(arrays["disc_names"], dtype=str), task_names=np.array(arrays["task_names"], dtype=str),
@@ -134,6 +136,7 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
         _write_json(staging / MANIFEST, manifest)
         syncing.add(staging / MANIFEST)
         syncing.add(staging)
+        trace.phase("index and manifest written")
         syncing.wait()
     except OSError as exc:
         syncing.wait(raise_error=False)

@@ -15,6 +15,7 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
+from syllabus.compile import trace
 from syllabus.compile.build import Compiled, compile_graph, latest_build, load_index
 from syllabus.compile.output import (
     INDEX,
@@ -64,6 +65,7 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
     *workers*: processes for a large compile (default ``[compile] workers``; 0: one per CPU core).
     """
     staged = None
+    trace.start()
     with compile_lock(root, wait):
         st = open_store(ws.store_url)
         # rendered lines wait here until staged; a crash leaves it to recover(), like a staging folder
@@ -78,6 +80,7 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
                 parent_dir = root / parent["id"] if parent and (root / parent["id"] / MANIFEST).is_file() else None
                 manifest = json.loads((parent_dir / MANIFEST).read_text(encoding="utf-8")) if parent_dir else None
                 index = load_index(parent_dir / INDEX) if parent_dir else None
+                trace.phase("parent build read")
                 compiled = compile_graph(session, ws, selector=sel, parent_manifest=manifest, parent_index=index,
                                          spool_dir=spool_dir, workers=workers,
                                          sink=None if plan else StreamingRecord(session))
@@ -88,13 +91,17 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
                     save_state(session, compiled)
                 else:
                     staged = stage(compiled, root, parent_dir)
+                    trace.phase("build files staged")
                     failpoint("staged")
                     record(session, compiled, staged)
+                    trace.phase("store rows written")
                 if after:
                     after(session, staged)
+            trace.phase("committed")
             if staged is not None:
                 failpoint("committed")
                 publish(staged, root)
+                trace.phase("published")
         finally:
             shutil.rmtree(spool_dir, ignore_errors=True)
             st.close()
