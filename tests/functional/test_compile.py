@@ -175,6 +175,24 @@ def test_plan_writes_nothing(sample_ws, cli):
     assert sorted(p.relative_to(sample_ws).as_posix() for p in (sample_ws / "build").rglob("*")) == listing
 
 
+def test_trace_reports_each_phase_only_when_asked(sample_ws, cli, monkeypatch):
+    quiet = cli(sample_ws, "compile")
+    assert quiet.exit_code == 0 and "syllabus trace:" not in quiet.stderr
+    edit_definition(sample_ws, "The rate at which the velocity of a body changes with time", "Velocity's rate of change")
+    cli(sample_ws, "ontology", "import")
+    monkeypatch.setenv("SYLLABUS_TRACE", "1")
+    traced = cli(sample_ws, "compile")
+    assert traced.exit_code == 0, traced.output
+    lines = [line for line in traced.stderr.splitlines() if line.startswith("syllabus trace:")]
+    phases = [line.split("GB", 1)[1].strip() for line in lines]
+    for phase in ("parent build read", "fingerprints", "duplicate check", "examples.jsonl written",
+                  "build files staged", "store rows written", "committed", "published"):
+        assert any(p.startswith(phase) for p in phases), (phase, phases)
+    assert any(p.startswith("rendered ") for p in phases)
+    seconds = [float(line.split()[2]) for line in lines]
+    assert seconds == sorted(seconds)
+
+
 def test_two_clean_compiles_are_byte_identical(sample_ws, cli, tmp_path):
     a = clean_compile(sample_ws, cli, tmp_path / "a")
     b = clean_compile(sample_ws, cli, tmp_path / "b")

@@ -183,35 +183,36 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     trace.phase("fingerprints")
     fps = fp_of.fresh
     unit_updates: dict[str, tuple[str, str, str] | None] = {}
-    reasons: dict[str, list[str]] = {}
+    reasons = _Reasons()
     sums = {} if full or not parent_manifest else {d: int(v, 16) for d, v in
                                                    parent_manifest.get("input_fingerprints", {}).items()}
-    for key in sorted(keys):
-        now, old = current[key], old_units.get(key)
+    for key, now in current.items():  # sorted by key; sums are taken modulo 2**128 at the end
+        old = old_units.get(key)
         fp = ABSENT if now is None else now[1]
         fps[key] = fp
         if full and now is not None:  # the table and the sums are made afresh from every unit
             unit_updates[key] = now[:3]
-            _add(sums, now[0], now[3])
+            sums[now[0]] = sums.get(now[0], 0) + now[3]
         if old is not None and old[1] == fp or old is None and now is None:
             continue
         if now is None:
             unit_updates[key] = None
-            reasons[key] = [f"{key} was removed"]
+            reasons.given[key] = [f"{key} was removed"]
         else:
             unit_updates[key] = now[:3]
             if old is None:
-                reasons[key] = [f"{key} is new"]
+                reasons.new.add(key)
             else:
                 new_h, old_h = json.loads(now[2]), json.loads(old[2])
                 changed = sorted(f for f in set(new_h) | set(old_h) if new_h.get(f) != old_h.get(f))
-                reasons[key] = [f"{key} changed: {', '.join(changed)}"]
+                reasons.given[key] = [f"{key} changed: {', '.join(changed)}"]
         if not full:  # the parent's sums, less what went, plus what came
             if old is not None:
-                _add(sums, old[0], -_term(key, old[1]))
+                sums[old[0]] = sums.get(old[0], 0) - _term(key, old[1])
             if now is not None:
-                _add(sums, now[0], now[3])
-    changed_keys = set(reasons)
+                sums[now[0]] = sums.get(now[0], 0) + now[3]
+    sums = {d: v % (1 << 128) for d, v in sums.items()}
+    changed_keys = reasons.keys()
     del current, old_units  # a large graph's fingerprint work is done: let the render phase have the memory
 
     # 2. jobs
@@ -285,7 +286,7 @@ class _Run:
     fp_of: "_FingerprintLookup"
     spool: Spool
     old_rows: dict = field(default_factory=dict)
-    reasons: dict = field(default_factory=dict)
+    reasons: "_Reasons | dict" = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_kind: dict[str, list[Renderer]] = defaultdict(list)
@@ -483,8 +484,23 @@ def _term(key: str, fp: str) -> int:
     return int(digest(f"{key}={fp}"), 16)
 
 
-def _add(sums: dict[str, int], discipline: str, term: int) -> None:
-    sums[discipline] = (sums.get(discipline, 0) + term) % (1 << 128)
+class _Reasons:
+    """Why each changed unit changed; a new unit's reason is spelled out only when asked for
+    (a first compile has a million new units and needs none of their reasons)."""
+
+    __slots__ = ("given", "new")
+
+    def __init__(self) -> None:
+        self.given: dict[str, list[str]] = {}
+        self.new: set[str] = set()
+
+    def get(self, key: str, default: list[str] | None = None) -> list[str] | None:
+        if key in self.new:
+            return [f"{key} is new"]
+        return self.given.get(key, default)
+
+    def keys(self) -> set[str]:
+        return self.new | self.given.keys()
 
 
 def _load_units(session: Session, keys: set[str], *, everything: bool) -> dict[str, tuple[str, str, str]]:

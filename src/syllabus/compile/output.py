@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -33,6 +34,7 @@ from syllabus.errors import SyllabusError
 EXAMPLES, DROPPED, INDEX, MANIFEST = "examples.jsonl", "dropped.jsonl", "index.npz", "manifest.json"
 _RECORD_BATCH = 200_000
 _KERNEL_COPY = 1 << 20  # runs of lines this long or longer are copied by copy_file_range
+_SYNC_STEP = 256 << 20  # while a large file is written, what is written so far is synced every this many bytes
 
 
 @dataclass
@@ -123,7 +125,8 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
                    *(compiled.spool_dir / name for name in compiled.spools)]
         offsets = np.zeros(len(arrays["ids"]), dtype=np.int64)
         for name, mask in ((EXAMPLES, kept), (DROPPED, ~kept)):
-            offsets[mask] = _assemble(staging / name, np.nonzero(mask)[0], arrays, sources)
+            offsets[mask] = _assemble(staging / name, np.nonzero(mask)[0], arrays, sources,
+                                      lambda path=staging / name: syncing.add(path))
             syncing.add(staging / name)
             trace.phase(f"{name} written")
         np.savez(staging / INDEX, ids=arrays["ids"], exact=arrays["exact"], sig=arrays["sig"],
@@ -302,12 +305,15 @@ def _point_latest(root: Path, build_id: str) -> None:
     os.replace(tmp, link)
 
 
-def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | None]) -> np.ndarray:
+def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | None],
+              progress: Callable[[], None] = lambda: None) -> np.ndarray:
     """Write the lines at *order* (id order) from their sources; returns each line's new offset.
 
     Consecutive lines that sit one after another in one source are copied as one run: long runs
     (an incremental build reusing its parent's lines) in the kernel, short ones (freshly rendered
-    lines, which the spool holds in render order) by positioned reads.
+    lines, which the spool holds in render order) by positioned reads. *progress* is called each
+    time another ``_SYNC_STEP`` bytes have reached the file (the caller syncs them meanwhile, so
+    the disk writes overlap the copying instead of all waiting for the end).
     """
     src, off, length = arrays["src"][order], arrays["off"][order], arrays["len"][order]
     out_offsets = np.cumsum(np.r_[0, length[:-1]]).astype(np.int64) if len(order) else np.zeros(0, np.int64)
@@ -321,6 +327,7 @@ def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | 
                 ends_bytes = np.cumsum(length)
                 totals = ends_bytes[ends - 1] - np.r_[0, ends_bytes[starts[1:] - 1]]
                 pending: list = []
+                unsynced = 0
                 for n, (kind, start, total) in enumerate(zip(src[starts].tolist(), off[starts].tolist(),
                                                             totals.tolist())):
                     if n == 1:  # the kill tests stop here, with the file half written
@@ -331,13 +338,24 @@ def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | 
                         handles[kind] = open(sources[kind], "rb")
                     if total < _KERNEL_COPY:
                         pending.append(os.pread(handles[kind].fileno(), total, start))
-                        if len(pending) >= 4096:
+                        unsynced += total
+                        if len(pending) >= 4096 or unsynced >= _SYNC_STEP:
                             out.write(b"".join(pending))
                             pending.clear()
+                            if unsynced >= _SYNC_STEP:
+                                out.flush()
+                                progress()
+                                unsynced = 0
                         continue
                     out.write(b"".join(pending))
                     pending.clear()
-                    _copy(handles[kind], out, start, total)
+                    for piece in range(start, start + total, _SYNC_STEP):
+                        size = min(_SYNC_STEP, start + total - piece)
+                        _copy(handles[kind], out, piece, size)
+                        unsynced += size
+                        if unsynced >= _SYNC_STEP:
+                            progress()
+                            unsynced = 0
                 out.write(b"".join(pending))
     finally:
         for fh in handles.values():

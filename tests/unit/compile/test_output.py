@@ -30,3 +30,37 @@ def test_splice_is_delete_then_insert():
         values = rng.integers(0, 1000, (len(pos), 3))
         want = np.insert(np.delete(rows, gone, axis=0), pos, values, axis=0)
         assert np.array_equal(_splice(rows, gone, pos, values), want)
+
+
+def test_assemble_copies_runs_and_short_lines_and_reports_progress(tmp_path, monkeypatch):
+    """Lines gathered from two sources in id order: long runs by the kernel, short ones by reads,
+    the written part handed to the syncer every _SYNC_STEP bytes; the bytes are the same either way."""
+    import numpy as np
+
+    from syllabus.compile import output
+
+    parent = [f'{{"id":"p{i:04d}","x":"{"a" * (i % 37)}"}}\n'.encode() for i in range(600)]
+    fresh = [f'{{"id":"n{i:04d}"}}\n'.encode() for i in range(40)]
+    (tmp_path / "parent.jsonl").write_bytes(b"".join(parent))
+    (tmp_path / "spool.jsonl").write_bytes(b"".join(fresh))
+    rng = np.random.default_rng(5)
+    rows = [(0, i) for i in range(600) if i % 97]  # the parent's lines, a few gone
+    for j in range(40):  # fresh lines inserted at random places, in spool order
+        rows.insert(int(rng.integers(0, len(rows) + 1)), (1, j))
+    src = np.array([s for s, _ in rows], dtype=np.int64)
+    lines = [parent[i] if s == 0 else fresh[i] for s, i in rows]
+    off = np.array([sum(map(len, parent[:i])) if s == 0 else sum(map(len, fresh[:i])) for s, i in rows], dtype=np.int64)
+    arrays = {"src": src, "off": off, "len": np.array([len(x) for x in lines], dtype=np.int64)}
+    want = b"".join(lines)
+    sources = [tmp_path / "parent.jsonl", tmp_path / "spool.jsonl"]
+    for kernel, step in ((1 << 20, 1 << 20), (200, 1000), (1, 64)):
+        monkeypatch.setattr(output, "_KERNEL_COPY", kernel)
+        monkeypatch.setattr(output, "_SYNC_STEP", step)
+        calls = []
+        out = tmp_path / f"out-{kernel}-{step}.jsonl"
+        offsets = output._assemble(out, np.arange(len(rows)), arrays, sources, lambda: calls.append(out.stat().st_size))
+        assert out.read_bytes() == want
+        assert offsets.tolist() == np.cumsum([0] + [len(x) for x in lines[:-1]]).tolist()
+        # a call comes once at least *step* bytes are unsynced, and a run never overshoots it by a full step
+        assert (len(want) // (2 * step) <= len(calls) <= len(want) // step) if step < len(want) else not calls
+        assert calls == sorted(calls) and all(size > 0 for size in calls)  # each call: more has been written
