@@ -59,9 +59,7 @@ def map_blocks(fn: Callable, blocks: list, workers: int, detach: Callable[[], No
     gc.collect()
     gc.freeze()  # keep the collector from touching (and so copying) the inherited objects
     try:
-        recycle = int(os.environ.get("SYLLABUS_RECYCLE", "0")) or None
-        with multiprocessing.get_context("fork").Pool(min(workers, len(blocks)), initializer=detach,
-                                                      maxtasksperchild=recycle) as pool:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(blocks)), initializer=detach) as pool:
             yield from pool.imap(fn, blocks)
     finally:
         gc.unfreeze()
