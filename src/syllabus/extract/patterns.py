@@ -180,15 +180,25 @@ def _pairs(link, subject_head, object_heads, predicate, reverse, confidence, pat
     return out
 
 
+def _rules_by_lemma(rules: dict) -> dict[str, list[tuple[str, str | None, tuple[str, bool, float]]]]:
+    """The verb rules of each lemma, in their order."""
+    out: dict[str, list] = {}
+    for (lemma, prep), rule in rules.items():
+        out.setdefault(lemma, []).append((lemma, prep, rule))
+    return out
+
+
+_RULES_BY_LEMMA = _rules_by_lemma(VERB_RULES)
+
+
 def _verb_patterns(verb, link, sent_span) -> list[Found]:
     out = []
     lemma = verb.lemma_.lower()
-    if _negated(verb):
+    rules = _RULES_BY_LEMMA.get(lemma)
+    if not rules or _negated(verb):  # most verbs have no rule: nothing else to look at
         return out
     passive = bool(_children(verb, "nsubjpass", "auxpass"))
-    for (rule_lemma, prep), (predicate, reverse, confidence) in VERB_RULES.items():
-        if rule_lemma != lemma:
-            continue
+    for rule_lemma, prep, (predicate, reverse, confidence) in rules:
         pattern = f"verb:{lemma}{' ' + prep if prep else ''}"
         if passive:
             subjects = _children(verb, "nsubjpass") or (
