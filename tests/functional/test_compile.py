@@ -393,11 +393,19 @@ def test_forked_workers_compile_byte_identical_builds(sample_ws, cli, tmp_path, 
     deferred = []
     real_map = build.map_blocks
 
-    def counting_map(fn, blocks, n, detach):
-        for result in real_map(fn, blocks, n, detach):
+    def counting_map(fn, blocks, n, detach, forked=None):
+        for result in real_map(fn, blocks, n, detach, forked):
             deferred.append(len(result.deferred))
             yield result
 
+    graphs = []  # Graph objects made in this (the parent) process
+    real_init = Graph.__init__
+
+    def counting_init(self, *args, **kwargs):
+        graphs.append(os.getpid())
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Graph, "__init__", counting_init)
     monkeypatch.setattr(Graph, "preload", preload_leaving_some_out)
     monkeypatch.setattr(build, "map_blocks", counting_map)
     monkeypatch.setattr(build, "PARALLEL_MIN_UNITS", 1)
@@ -405,9 +413,12 @@ def test_forked_workers_compile_byte_identical_builds(sample_ws, cli, tmp_path, 
     serial = tmp_path / "serial"
     shutil.copytree(sample_ws, serial, symlinks=True)
     one = compile_json(cli, serial, "--workers", "1")
-    assert sum(deferred) == 0
+    assert sum(deferred) == 0 and graphs == [os.getpid()]
+    graphs.clear()
     two = compile_json(cli, sample_ws, "--workers", "2")
     assert sum(deferred) > 0 and len(deferred) > 2  # several blocks, some units done by the parent
+    # once the render workers are forked, the parent lets the loaded graph go and loads on demand
+    assert graphs == [os.getpid(), os.getpid()]
     assert one["counts"] == two["counts"] and one["changes"] == two["changes"]
     for name in ("examples.jsonl", "dropped.jsonl", "manifest.json"):
         assert sha(serial / "build/latest" / name) == sha(sample_ws / "build/latest" / name)

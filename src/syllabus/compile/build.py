@@ -40,7 +40,15 @@ from syllabus.compile.graph import Graph, Usability
 from syllabus.compile.renderers import Choice, Reader, Renderer, renderers
 from syllabus.compile.selector import Selector
 from syllabus.compile.templates import Templates
-from syllabus.compile.workers import PARALLEL_MIN_UNITS, Spool, StoreNeeded, blocks_of, detach_store, map_blocks, worker_count
+from syllabus.compile.workers import (
+    PARALLEL_MIN_UNITS,
+    NoStore,
+    Spool,
+    StoreNeeded,
+    blocks_of,
+    map_blocks,
+    worker_count,
+)
 from syllabus.config import Workspace
 from syllabus.errors import SyllabusError
 from syllabus.store.tables import Build, Example, ExampleDep, GraphChange, Unit
@@ -226,7 +234,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         jobs |= _jobs_of_changed_renderers(session, graph, names, settings, parent_manifest)
     selected = {j for j in jobs if selector is None or selector.matches(j, graph, session)}
     pending = jobs - selected
-    del keys, jobs
+    del keys, jobs, graph  # from here on the graph is run.graph (see _in_blocks: it may be swapped)
     trace.phase(f"jobs: {len(selected):,} selected")
 
     # 3. plan and render
@@ -242,7 +250,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     exact, sig = [np.zeros(0, np.uint64)], [np.zeros((0, dedup.NUM_PERM), np.uint32)]
     changes: list[Change] = []
     removed: list[str] = []
-    for block in _in_blocks(_render_block, sorted(selected), run, workers, per_item=False):
+    for block in _in_blocks(_render_block, sorted(selected), run, workers, per_item=False, last=True):
         if streamed:
             sink.add(block.new)
         new += block.new
@@ -252,7 +260,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         removed += block.removed
     spool.close()
     trace.phase(f"rendered {len(new):,} examples")
-    del run, graph, fp_of, fps  # the graph is no longer read: free it before the duplicate check and the files
+    del run, fp_of, fps  # the graph is no longer read: free it before the duplicate check and the files
     order = sorted(range(len(new)), key=lambda i: new[i].id)
     new = [new[i] for i in order]
     new_exact, new_sig = np.concatenate(exact)[order], np.concatenate(sig)[order]
@@ -297,23 +305,35 @@ class _Run:
 _RUN: _Run | None = None  # the compile in progress, for block functions in forked workers
 
 
-def _in_blocks(fn, items: list, run: _Run, workers: int, per_item: bool = True):
+def _in_blocks(fn, items: list, run: _Run, workers: int, per_item: bool = True, last: bool = False):
     """Results of *fn* over blocks of *items*, in order, forked across *workers* for large inputs.
 
     A block function reports the items a worker could not do without the store (``deferred``);
     they are done here, in the parent, which has one. With *per_item*, block results are lists of
-    (item, value) pairs and are flattened.
+    (item, value) pairs and are flattened. *last*: no later step reads the loaded graph, so once
+    the workers are forked the parent swaps it for an empty one that loads on demand (for the
+    deferred units): the loaded graph's memory is then the workers' alone, and is not held three
+    times over as each worker's reads copy its pages.
     """
     global _RUN
     _RUN = run
+
+    def release() -> None:
+        run.graph = Graph(run.graph.session, run.graph.usability)
+
     try:
         parallel = workers if len(items) >= PARALLEL_MIN_UNITS else 1
-        detach = detach_store(run.graph, run.fp_of)
-        for result in map_blocks(fn, blocks_of(items), parallel, detach):
+        for result in map_blocks(fn, blocks_of(items), parallel, _detach, release if last else None):
             for part in [result, fn(result.deferred)] if result.deferred else [result]:
                 yield from part.values if per_item else (part,)
     finally:
         _RUN = None
+
+
+def _detach() -> None:
+    """In a forked worker: the compile's graph and fingerprints have no store to read."""
+    _RUN.graph.session = NoStore()
+    _RUN.fp_of.session = NoStore()
 
 
 @dataclass

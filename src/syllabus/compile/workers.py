@@ -4,7 +4,7 @@ A full compile of a large graph spends most of its time in pure Python per unit 
 renderers, templates, signatures). :func:`map_blocks` runs a block function over blocks of units,
 in order, either in this process or in worker processes forked from it: a fork inherits the
 loaded graph, the compiled templates and the compile's decisions so far without copying or
-reloading them. A worker has no store: :func:`detach_store` swaps the sessions it would read
+reloading them. A worker has no store: the caller's *detach* swaps the sessions it would read
 through for :class:`NoStore`, whose first use raises :class:`StoreNeeded`, and the block function
 hands such a unit back for the parent to do. Rendered lines go to a :class:`Spool`, one
 append-only file per process, so they are never held in memory or sent through a pipe.
@@ -47,10 +47,12 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def map_blocks(fn: Callable, blocks: list, workers: int, detach: Callable[[], None]) -> Iterator:
+def map_blocks(fn: Callable, blocks: list, workers: int, detach: Callable[[], None],
+               forked: Callable[[], None] | None = None) -> Iterator:
     """``fn(block)`` for every block, in order; in *workers* forked processes when that is worth it.
 
-    *detach* runs first in each worker (see :func:`detach_store`). Results come back in block
+    *detach* runs first in each worker (to give it a :class:`NoStore`); *forked* runs in this process
+    once the workers exist (to let go of what only they need now). Results come back in block
     order, so the outcome never depends on the number of processes.
     """
     if workers <= 1 or len(blocks) < 2 or not can_fork():
@@ -60,6 +62,8 @@ def map_blocks(fn: Callable, blocks: list, workers: int, detach: Callable[[], No
     gc.freeze()  # keep the collector from touching (and so copying) the inherited objects
     try:
         with multiprocessing.get_context("fork").Pool(min(workers, len(blocks)), initializer=detach) as pool:
+            if forked is not None:
+                forked()
             yield from pool.imap(fn, blocks)
     finally:
         gc.unfreeze()
@@ -68,14 +72,6 @@ def map_blocks(fn: Callable, blocks: list, workers: int, detach: Callable[[], No
 def blocks_of(items: Iterable, size: int | None = None) -> list[list]:
     items, size = list(items), size or BLOCK_UNITS
     return [items[i:i + size] for i in range(0, len(items), size)]
-
-
-def detach_store(*holders) -> Callable[[], None]:
-    """An initializer that gives every holder's ``session`` attribute a :class:`NoStore`."""
-    def detach() -> None:
-        for holder in holders:
-            holder.session = NoStore()
-    return detach
 
 
 class Spool:
