@@ -270,7 +270,7 @@ def child_syllabus(spec: dict) -> dict:
             import pstats
 
             buf = io.StringIO()
-            pstats.Stats(profiler, stream=buf).strip_dirs().sort_stats("cumulative").print_stats(int(os.environ.get("PROFILE_TOP", "25")))
+            pstats.Stats(profiler, stream=buf).strip_dirs().sort_stats("cumulative").print_stats(25)
             out["profile"] = buf.getvalue()
         return out
     finally:

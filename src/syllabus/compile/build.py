@@ -294,7 +294,7 @@ class _Run:
     fp_of: "_FingerprintLookup"
     spool: Spool
     old_rows: dict = field(default_factory=dict)
-    reasons: "_Reasons | dict" = field(default_factory=dict)
+    reasons: "_Reasons" = field(default_factory=lambda: _Reasons())
 
     def __post_init__(self) -> None:
         self.by_kind: dict[str, list[Renderer]] = defaultdict(list)

@@ -54,7 +54,8 @@ def to_bytes(doc) -> bytes:
     import numpy as np
     from spacy.attrs import ORTH
 
-    array = doc.to_array(_attrs() + [ORTH]).reshape(len(doc), len(_attrs()) + 1)
+    attrs = _attrs()
+    array = doc.to_array(attrs + [ORTH]).reshape(len(doc), len(attrs) + 1)
     hashes, inverse = np.unique(array[:, [0, -1]], return_inverse=True)
     lookup = doc.vocab.strings
     strings = json.dumps([lookup[h] for h in hashes.tolist()], ensure_ascii=False).encode()

@@ -180,11 +180,11 @@ def _pairs(link, subject_head, object_heads, predicate, reverse, confidence, pat
     return out
 
 
-def _rules_by_lemma(rules: dict) -> dict[str, list[tuple[str, str | None, tuple[str, bool, float]]]]:
-    """The verb rules of each lemma, in their order."""
+def _rules_by_lemma(rules: dict) -> dict[str, list[tuple[str | None, tuple[str, bool, float]]]]:
+    """The (preposition, rule) pairs of each verb lemma, in their order."""
     out: dict[str, list] = {}
     for (lemma, prep), rule in rules.items():
-        out.setdefault(lemma, []).append((lemma, prep, rule))
+        out.setdefault(lemma, []).append((prep, rule))
     return out
 
 
@@ -198,7 +198,7 @@ def _verb_patterns(verb, link, sent_span) -> list[Found]:
     if not rules or _negated(verb):  # most verbs have no rule: nothing else to look at
         return out
     passive = bool(_children(verb, "nsubjpass", "auxpass"))
-    for rule_lemma, prep, (predicate, reverse, confidence) in rules:
+    for prep, (predicate, reverse, confidence) in rules:
         pattern = f"verb:{lemma}{' ' + prep if prep else ''}"
         if passive:
             subjects = _children(verb, "nsubjpass") or (
@@ -209,7 +209,7 @@ def _verb_patterns(verb, link, sent_span) -> list[Found]:
                         out += _pairs(link, agent_obj, [subj], predicate, reverse, confidence, pattern + " (passive)", sent_span)
             else:  # "X is composed of Y", "X is used for Y"
                 objects = _pobj(verb, prep)
-                if rule_lemma == "use":  # "used for calculating X", "used to measure X"
+                if lemma == "use":  # "used for calculating X", "used to measure X"
                     for p in _children(verb, "prep"):
                         if p.lower_ == prep:
                             for pcomp in _children(p, "pcomp"):
@@ -219,7 +219,7 @@ def _verb_patterns(verb, link, sent_span) -> list[Found]:
                 for subj in subjects:
                     out += _pairs(link, subj, objects, predicate, reverse, confidence, pattern, sent_span)
             continue
-        if rule_lemma == "use":
+        if lemma == "use":
             continue  # active "we use X for Y" is about the speaker
         objects = _children(verb, "dobj") if prep is None else _pobj(verb, prep)
         for subj in _subjects(verb):
