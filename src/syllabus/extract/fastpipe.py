@@ -130,51 +130,37 @@ class FastRulerMatch:
             base = doc.to_array(self.base_ids).reshape(n, len(self.base_ids))
             columns = [base[:, self.base.index(name)] for name in self.columns if not name.startswith("~")]
             strings = doc.vocab.strings
-            for (attr, regex), memo in zip(self.regexes, self.regex_memo):
-                values, inverse = np.unique(base[:, self.base.index(attr)], return_inverse=True)
+            for (attr, regex), seen in zip(self.regexes, self.regex_memo):
                 flags = []
-                for h in values.tolist():
-                    flag = memo.get(h)
+                for h in base[:, self.base.index(attr)].tolist():
+                    flag = seen.get(h)
                     if flag is None:
-                        flag = memo[h] = int(bool(regex.search(strings[h])))
+                        flag = seen[h] = int(bool(regex.search(strings[h])))
                     flags.append(flag)
-                columns.append(np.array(flags, dtype=np.uint64)[inverse.reshape(-1)])
+                columns.append(np.array(flags, dtype=np.uint64))
             code = np.zeros(n, dtype=np.int64)
             for column, named in zip(columns, self.named_arrays):
                 if len(named):
                     index = np.minimum(np.searchsorted(named, column), len(named) - 1)
                     code = code * (len(named) + 1) + np.where(named[index] == column, index + 1, 0)
-            signatures, inverse = np.unique(code, return_inverse=True)
-            inverse = inverse.reshape(-1)
-            order = np.argsort(inverse, kind="stable")
-            groups = np.split(order, np.cumsum(np.bincount(inverse))[:-1])
-            passed: dict[tuple[int, int], list[int]] = {}
-            for u, signature in enumerate(signatures.tolist()):
-                entry = self.memo.get(signature)
+            passed: dict[tuple[int, int], list[int]] = {}  # (pattern, token spec) -> positions passing it
+            memo = self.memo
+            for i, signature in enumerate(code.tolist()):
+                entry = memo.get(signature)
                 if entry is None:
-                    entry = self.memo[signature] = self._evaluate(signature)
+                    entry = memo[signature] = self._evaluate(signature)
                 single, specs = entry
-                if single:
-                    positions = groups[u].tolist()
-                    for key, match_id in single:
-                        matches += [(key, match_id, i, i + 1) for i in positions]
+                for key, match_id in single:
+                    matches.append((key, match_id, i, i + 1))
                 for spec in specs:
-                    passed.setdefault(spec, []).append(u)
+                    passed.setdefault(spec, []).append(i)
             longer: set[tuple[int, int, int, int]] = set()
             for p in sorted({p for p, k in passed if k == 0}):
                 key, match_id, specs = self.patterns[p]
                 length = len(specs)
-                if length > n or any((p, k) not in passed for k in range(length)):
-                    continue
-                ok = []
-                for k in range(length):
-                    mask = np.zeros(len(signatures), dtype=bool)
-                    mask[passed[(p, k)]] = True
-                    ok.append(mask[inverse])
-                starts = ok[0][:n - length + 1].copy()
-                for k in range(1, length):
-                    starts &= ok[k][k:n - length + 1 + k]
-                longer.update((key, match_id, i, i + length) for i in np.flatnonzero(starts).tolist())
+                later = [set(passed.get((p, k), ())) for k in range(1, length)]
+                longer.update((key, match_id, i, i + length) for i in passed[(p, 0)]
+                              if i + length <= n and all(i + k in later[k - 1] for k in range(1, length)))
             matches += longer
         if len(self.rest):
             strings = self.ruler.vocab.strings
@@ -233,11 +219,12 @@ class FastRulerAnnotations:
             names.update(name for name, _ in items)
         columns = sorted(names)
         column = {name: j for j, name in enumerate(columns)}
-        values = doc.to_array(columns).reshape(len(doc), len(columns))
+        rows = doc.to_array(columns).reshape(len(doc), len(columns)).tolist()
         for position, items in targets:
+            row = rows[position]
             for name, value in items:
-                values[position, column[name]] = value
-        doc.from_array(columns, np.ascontiguousarray(values, dtype=np.uint64))
+                row[column[name]] = value
+        doc.from_array(columns, np.array(rows, dtype=np.uint64))
 
 
 class MemoLemmatizer:
