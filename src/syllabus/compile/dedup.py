@@ -28,11 +28,11 @@ def normalise(text: str) -> str:
     return " ".join(_WORD.findall(text.casefold()))
 
 
-def signatures(texts: list[str], chunk: int = 4_000) -> tuple[np.ndarray, np.ndarray]:
+def signatures(texts: list[str], chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """(exact hash uint64 [n], MinHash uint32 [n, NUM_PERM]) of the texts, vectorised per chunk.
 
     Shingles are word 3-grams, hashed from per-word CRC32s in numpy; each text ends with two pad
-    words so that short texts still have a shingle.
+    words so that short texts still have a shingle (and a text without words is three pad words).
     """
     n = len(texts)
     exact = np.empty(n, dtype=np.uint64)
@@ -48,9 +48,9 @@ def signatures(texts: list[str], chunk: int = 4_000) -> tuple[np.ndarray, np.nda
             exact[i] = crc(raw) << 32 | adler(raw)
             starts.append(len(words))
             words.extend(map(word_crc, tokens))
-            words.extend((0, 0))
+            words.extend((0, 0) if tokens else (0, 0, 0))  # a text without words: one all-pad shingle
         w = np.array(words, dtype=np.uint64)
-        ends = np.r_[starts[1:], len(words)] - 2  # shingles start anywhere but in the two pad words
+        ends = np.array(starts[1:] + [len(words)], dtype=np.int64) - 2  # shingles start anywhere but in the two pad words
         valid = np.ones(len(w) - 2, dtype=bool)
         valid[np.r_[ends, ends + 1][np.r_[ends, ends + 1] < len(valid)]] = False
         with np.errstate(over="ignore"):

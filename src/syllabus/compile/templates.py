@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+import jinja2.filters
+from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from syllabus.compile.fingerprint import digest
@@ -103,18 +105,35 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
     _fields: dict[type, frozenset[str]] = {}
 
-    def getattr(self, obj, attribute):
-        kind = type(obj)
-        names = self._fields.get(kind)
+    @classmethod
+    def public_fields(cls, kind: type) -> frozenset[str]:
+        """The declared fields of a dataclass not starting with "_" (none for other types)."""
+        names = cls._fields.get(kind)
         if names is None:
             names = frozenset(f.name for f in dataclasses.fields(kind) if not f.name.startswith("_")) \
                 if dataclasses.is_dataclass(kind) else frozenset()
-            self._fields[kind] = names
-        if attribute in names:
+            cls._fields[kind] = names
+        return names
+
+    def getattr(self, obj, attribute):
+        kind = type(obj)
+        if attribute in self.public_fields(kind):
             return getattr(obj, attribute)
         if kind is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
+
+
+@jinja2.pass_context
+def _map(context, value, *args, **kwargs):
+    """Jinja's ``map``, with a fast path for ``map(attribute="name")`` over dataclasses that
+    declare that public field: the values are those the sandbox's own lookup would give."""
+    if not args and kwargs.keys() == {"attribute"} and isinstance(kwargs["attribute"], str) and value:
+        name, items = kwargs["attribute"], list(value)
+        if all(name in _Sandbox.public_fields(type(item)) for item in items):
+            return iter([getattr(item, name) for item in items])
+        value = items
+    return jinja2.filters.sync_do_map(context, value, *args, **kwargs)
 
 
 class Templates:
@@ -126,9 +145,10 @@ class Templates:
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]), undefined=jinja2.StrictUndefined,
             autoescape=False, trim_blocks=False, keep_trailing_newline=False)
         self.env.filters.update(join_and=join_and, define=define, definiens=definiens,
-                                capitalize_first=_first_upper, lower_first=_first_lower)
+                                capitalize_first=_first_upper, lower_first=_first_lower, map=_map)
         self._variants: dict[str, list[TemplateRef]] = {}
         self._compiled: dict[str, jinja2.Template] = {}
+        self._globals: dict[str, dict] = {}  # per template, its globals as one plain dict (read per example)
         self._sha: dict[str, str] = {}
         self._system: dict[str, str] = {}
 
@@ -154,7 +174,8 @@ class Templates:
         """The named blocks rendered with *context*; errors become E060 naming the template and line."""
         template = self._template(name)
         try:
-            ctx = template.new_context(context)
+            # as template.new_context(context), without merging the globals' ChainMap each time
+            ctx = new_context(self.env, template.name, template.blocks, context, globals=self._globals[name])
             out = {}
             for block in blocks:
                 fn = template.blocks.get(block)
@@ -186,6 +207,7 @@ class Templates:
         if name not in self._compiled:
             try:
                 self._compiled[name] = self.env.get_template(name)
+                self._globals[name] = dict(self._compiled[name].globals)
             except jinja2.TemplateSyntaxError as exc:
                 raise SyllabusError("E060", template=self._path(name), where=f":{exc.lineno}",
                                     detail=f"syntax error: {exc.message}") from exc

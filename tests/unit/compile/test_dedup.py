@@ -84,3 +84,17 @@ def test_block_decisions_equal_the_pairwise_rule_in_small_and_large_buckets(monk
             got = dedup.decide(exact, sig, check, threshold)
             assert got == _reference_decide(exact, sig, check, threshold)
             assert any("near" in r for _, r in got.values()) and any("exact" in r for _, r in got.values())
+
+
+def test_signatures_do_not_depend_on_the_chunk_size():
+    import numpy as np
+
+    from syllabus.compile.dedup import signatures
+
+    texts = [f"Heat flows from the hot body {i} to the cold one, {i % 7} times." for i in range(1_300)]
+    texts += ["", "one", "two words", "Über straße ÄÖ", "!!! ?"]  # a single text per chunk, texts without words
+    exact, sig = signatures(texts)
+    for chunk in (1, 3, 500, 10_000):
+        other_exact, other_sig = signatures(texts, chunk=chunk)
+        assert np.array_equal(exact, other_exact) and np.array_equal(sig, other_sig), chunk
+    assert len(set(sig[:1_300, 0].tolist())) > 1  # the signatures really differ between texts

@@ -83,3 +83,34 @@ def test_fast_attribute_reads_keep_the_sandbox_rules(tmp_path):
             t.render(f"concept/term/{name}", ctx)
         assert err.value.code == "E060" and detail in err.value.message, err.value.message
     assert ctx["step"] == {"subject": "ice", "items": "k"}
+
+
+def test_map_filter_and_globals_behave_as_in_jinja(tmp_path):
+    """The fast ``map(attribute=...)`` gives what Jinja's own gives; other forms and the globals still work."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    folder = tmp_path / "concept" / "term"
+    folder.mkdir(parents=True)
+    bodies = [
+        "{{ items | map(attribute='label') | join_and }}",
+        "{{ items | map(attribute='label') | list | length }}",
+        "{{ (items | map(attribute='label') | list)[0] if items else '-' }}",
+        "{{ mixed | map(attribute='label') | join(',') }}",
+        "{{ mixed | map(attribute='nope', default='?') | join(',') }}",
+        "{{ items | map(attribute='label') | map('upper') | join(',') }}",
+        "{{ gen | map(attribute='label') | join(',') }}",
+        "{% for i in range(2) %}{{ i }}{% endfor %}{% set ns = namespace(n=3) %}{{ ns.n }}",
+    ]
+    for i, body in enumerate(bodies):
+        (folder / f"{i}.j2").write_text("{% block user %}" + body + "{% endblock %}{% block assistant %}A{% endblock %}")
+    plain = ImmutableSandboxedEnvironment(loader=jinja2.FileSystemLoader(str(tmp_path)), undefined=jinja2.StrictUndefined)
+    plain.filters["join_and"] = join_and
+    t = Templates(tmp_path)
+    for items in ([], [concept("heat", "energy")], [concept("heat", "energy"), concept("ice", "water")]):
+        for i in range(len(bodies)):
+            def ctx():
+                return {"items": items, "mixed": [*items, {"label": "dict"}], "gen": (x for x in items)}
+            theirs = "".join(plain.get_template(f"concept/term/{i}.j2").blocks["user"](
+                plain.get_template(f"concept/term/{i}.j2").new_context(ctx())))
+            assert t.render(f"concept/term/{i}.j2", ctx())["user"] == theirs.strip(), bodies[i]
