@@ -31,8 +31,8 @@ class FastRulerMatch:
     per value) and memoised; a pattern of fixed length matches where each of its tokens passes
     its spec. Patterns of another shape (operators, other predicates) stay with a Matcher of
     their own. The matches are the Matcher's (key, start, end), deduplicated as it does and
-    sorted as the ruler sorts them; the ruler applies them with its own code, so the
-    annotations are identical (tests/unit/extract/test_nlp.py compares them).
+    sorted as the ruler sorts them (tests/unit/extract/test_nlp.py compares them with the
+    Matcher's). Rules added to the ruler later rebuild the lookup.
     """
 
     _ATTRS = ("TAG", "LOWER", "DEP", "IS_SPACE", "ORTH", "NORM", "LEMMA")
@@ -72,7 +72,7 @@ class FastRulerMatch:
         self.named_arrays = [np.array(v, dtype=np.uint64) for v in self.named]
         self.patterns = [(key, match_id, [[(self.columns.index(n), inside, values) for n, inside, values in tests]
                                           for tests in specs]) for key, match_id, specs in self.patterns]
-        self.memo: dict[int, frozenset[tuple[int, int]]] = {}  # signature -> (pattern, token) specs passed
+        self.memo: dict[int, tuple] = {}  # signature -> (one-token matches, (pattern, token) specs passed)
         self.regex_memo: list[dict[int, int]] = [{} for _ in self.regexes]
 
     def _tests(self, spec, strings, re):
