@@ -50,7 +50,7 @@ def signatures(texts: list[str], chunk: int = 512) -> tuple[np.ndarray, np.ndarr
             words.extend(map(word_crc, tokens))
             words.extend((0, 0) if tokens else (0, 0, 0))  # a text without words: one all-pad shingle
         w = np.array(words, dtype=np.uint64)
-        ends = np.array(starts[1:] + [len(words)], dtype=np.int64) - 2  # shingles start anywhere but in the two pad words
+        ends = np.array(starts[1:] + [len(words)], dtype=np.int64) - 2  # no shingle starts in the last two (pad) words
         valid = np.ones(len(w) - 2, dtype=bool)
         valid[np.r_[ends, ends + 1][np.r_[ends, ends + 1] < len(valid)]] = False
         with np.errstate(over="ignore"):

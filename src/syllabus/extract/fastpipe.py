@@ -186,7 +186,7 @@ class FastRulerAnnotations:
         self.ruler = ruler
         self.original = ruler.set_annotations
         self.token_level = {DEP, LEMMA, MORPH, POS, TAG}
-        self.rules: dict[int, tuple[int, tuple] | None] = {}  # rule -> (token index, attributes) or None
+        self.rules: dict[int, tuple[int, tuple]] = {}  # supported rule -> (token index, attributes)
 
     @classmethod
     def install(cls, ruler) -> None:
@@ -207,10 +207,10 @@ class FastRulerAnnotations:
         for key, _, start, end in matches:
             rule = rules.get(key)
             if rule is None:
-                rule = rules[key] = self._rule(key)
+                rule = self._rule(key)
                 if rule is None:
-                    del rules[key]
                     return self.original(doc, matches)
+                rules[key] = rule
             index, items = rule
             position = (start if index >= 0 else end) + index
             if not start <= position < end:
@@ -236,8 +236,8 @@ class MemoLemmatizer:
     in a memo and writes all of a doc's lemmas as one array; a miss asks the pipe's own
     ``lemmatize``. That one tests candidate forms for membership in the word lists of the
     ``lemma_index`` table (57k nouns: a linear scan per test, ~0.1 ms per new word), so those
-    lists are turned into frozensets, which answer ``in`` alike. Tokens that already have a lemma (set by the attribute ruler) keep it unless
-    the pipe overwrites, as in spaCy."""
+    lists are turned into frozensets, which answer ``in`` alike. Tokens that already have a
+    lemma (set by the attribute ruler) keep it unless the pipe overwrites, as in spaCy."""
 
     _MEMO_LIMIT = 500_000
 
