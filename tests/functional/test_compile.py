@@ -357,6 +357,30 @@ def test_a_compile_killed_midway_leaves_the_previous_build_and_the_next_compile_
     assert sha(clean / "build/latest/examples.jsonl") == sha(latest / "examples.jsonl")
 
 
+def test_a_write_error_while_staging_is_coded_and_changes_nothing(sample_ws, cli, monkeypatch):
+    import errno
+
+    from syllabus.compile import output
+
+    first = compile_json(cli, sample_ws)
+    latest = sample_ws / "build" / "latest"
+    before = sha(latest / "examples.jsonl")
+    edit_definition(sample_ws, "The rate at which the velocity of a body changes with time", "Velocity's rate of change")
+    cli(sample_ws, "ontology", "import")
+
+    def full_disk(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(output, "_write_index_and_manifest", full_disk)  # fails while the lines are copied
+    result = cli(sample_ws, "compile")
+    assert result.exit_code == 2 and "E074" in result.stderr and "No space left" in result.stderr
+    assert not list((sample_ws / "build").glob(".tmp-*"))
+    assert os.readlink(latest) == first["build"] and sha(latest / "examples.jsonl") == before
+    assert [b.name for b in (sample_ws / "build").iterdir() if b.name[0].isdigit()] == [first["build"]]
+    monkeypatch.undo()
+    assert compile_json(cli, sample_ws)["counts"]["changed"] > 0
+
+
 def test_a_second_compile_waits_or_fails_with_a_coded_error(sample_ws, cli):
     from syllabus.compile.output import compile_lock
 

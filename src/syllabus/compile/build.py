@@ -625,15 +625,15 @@ def _dedup(parent_index: dict | None, new: list[Candidate], new_exact: np.ndarra
             new_exact[k], new_sig[k] = dedup.unique_signature(c.id)
     new_ids = np.array([c.id for c in new], dtype="S35")
     code = {name: 2 + i for i, name in enumerate(spools)}  # 0, 1: the parent's files; 2, ...: the spool files
-    kept_ids = np.delete(a["ids"], gone)
-    pos = np.searchsorted(kept_ids, new_ids)
+    at = np.searchsorted(a["ids"], new_ids)  # where each new id goes among the kept ones (no new id is kept)
+    pos = at - np.searchsorted(gone, at)
     inserts = {"ids": new_ids, "exact": new_exact, "sig": new_sig, "dropped": np.zeros(len(new), dtype=bool),
                "src": np.array([code[c.src] for c in new], dtype=np.int64),
                "off": np.array([c.off for c in new], dtype=np.int64),
                "len": np.array([c.length for c in new], dtype=np.int64), "disc": tables["disc"][1],
                "task": tables["task"][1]}
     for k, v in inserts.items():
-        a[k] = _splice(a[k], gone, pos, v) if k != "ids" else np.insert(kept_ids, pos, v)
+        a[k] = _splice(a[k], gone, pos, v)
     new_index = pos + np.arange(len(pos))
     bands = dedup.band_keys(a["sig"])
     check = np.union1d(new_index, dedup.touching(a["exact"], bands, probe_exact, probe_sig)).astype(np.int64)

@@ -79,11 +79,12 @@ def band_keys(sig: np.ndarray) -> list[np.ndarray]:
     passes it (at most 3 of 16 values differ) always has some band entirely equal anyway.
     """
     rows = NUM_PERM // BANDS
+    wide = np.ascontiguousarray(sig).view(np.uint64)  # each pair of values as one 64-bit word, no copy
+    pairs = rows // 2
     out = []
     with np.errstate(over="ignore"):
         for b in range(BANDS):
-            halves = np.ascontiguousarray(sig[:, b * rows:(b + 1) * rows]).view(np.uint64)  # 2 x 64 bits per row
-            out.append(halves[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ halves[:, 1])
+            out.append(wide[:, b * pairs] * np.uint64(0x9E3779B97F4A7C15) ^ wide[:, b * pairs + 1])
     return out
 
 
@@ -134,13 +135,32 @@ _ROWS_PER_STEP = 256
 def _buckets(keys: np.ndarray, check: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Indices grouped by key (each group in index order): (order, group starts, group sizes), groups of 2+
     that hold a key of *check*."""
-    subset = np.nonzero(np.isin(keys, keys[check]))[0] if len(check) < len(keys) else np.arange(len(keys))
+    subset = np.nonzero(member(keys, keys[check]))[0] if len(check) < len(keys) else np.arange(len(keys))
     order = subset[np.argsort(keys[subset], kind="stable")]  # stable over an ascending subset: index order
     sorted_keys = keys[order]
     starts = np.nonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])[0] if len(order) else np.zeros(0, np.int64)
     sizes = np.diff(np.r_[starts, len(order)]).astype(np.int64)
     multi = sizes > 1
     return order, starts[multi], sizes[multi]
+
+
+def member(values: np.ndarray, probe: np.ndarray) -> np.ndarray:
+    """``np.isin(values, probe)`` for uint64 hash keys, without sorting *values*.
+
+    An incremental compile asks this of 1.5 million keys with a few hundred probes, where
+    ``np.isin`` sorts both together (0.15-0.3 s a call). Here the keys' top 20 bits are looked up in
+    a table of the probes' top bits first, and only the few keys that pass are searched for exactly.
+    """
+    if len(probe) <= 16 or len(probe) > len(values) // 8:
+        return np.isin(values, probe)
+    top = np.zeros(1 << 20, dtype=bool)
+    top[probe >> np.uint64(44)] = True
+    maybe = np.nonzero(top[values >> np.uint64(44)])[0]
+    table = np.unique(probe)
+    at = np.minimum(np.searchsorted(table, values[maybe]), len(table) - 1)
+    out = np.zeros(len(values), dtype=bool)
+    out[maybe[table[at] == values[maybe]]] = True
+    return out
 
 
 def _members(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,9 +206,9 @@ def touching(exact: np.ndarray, bands: list[np.ndarray], probe_exact: np.ndarray
     with any probe (e.g. removed examples)."""
     if len(probe_exact) == 0 or len(exact) == 0:
         return np.zeros(0, dtype=np.int64)
-    mask = np.isin(exact, probe_exact)
+    mask = member(exact, probe_exact)
     for keys, probe in zip(bands, band_keys(probe_sig)):
-        mask |= np.isin(keys, probe)
+        mask |= member(keys, probe)
     return np.nonzero(mask)[0]
 
 

@@ -120,32 +120,64 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     syncing = _Syncer()  # the examples reach the disk while the index and the manifest are written
+    sources = [parent_dir / EXAMPLES if parent_dir else None, parent_dir / DROPPED if parent_dir else None,
+               *(compiled.spool_dir / name for name in compiled.spools)]
+    parts = [(EXAMPLES, np.nonzero(kept)[0]), (DROPPED, np.nonzero(~kept)[0])]
+    offsets = np.zeros(len(arrays["ids"]), dtype=np.int64)
+    for _, order in parts:
+        offsets[order] = line_offsets(arrays["len"][order])
+    # the index and the manifest need only the offsets: a thread writes them while the lines are copied
+    side = _Side(lambda: _write_index_and_manifest(staging, arrays, offsets, manifest, syncing))
     try:
-        sources = [parent_dir / EXAMPLES if parent_dir else None, parent_dir / DROPPED if parent_dir else None,
-                   *(compiled.spool_dir / name for name in compiled.spools)]
-        offsets = np.zeros(len(arrays["ids"]), dtype=np.int64)
-        for name, mask in ((EXAMPLES, kept), (DROPPED, ~kept)):
-            offsets[mask] = _assemble(staging / name, np.nonzero(mask)[0], arrays, sources,
-                                      lambda path=staging / name: syncing.add(path))
+        for name, order in parts:
+            _assemble(staging / name, order, arrays, sources, lambda path=staging / name: syncing.add(path))
             syncing.add(staging / name)
             trace.phase(f"{name} written")
-        np.savez(staging / INDEX, ids=arrays["ids"], exact=arrays["exact"], sig=arrays["sig"],
-                 dropped=arrays["dropped"], off=offsets, len=arrays["len"], disc=arrays["disc"], task=arrays["task"],
-                 disc_names=np.array(arrays["disc_names"], dtype=str), task_names=np.array(arrays["task_names"], dtype=str),
-                 reason_at=np.nonzero(arrays["dropped"])[0],
-                 reason=np.array([arrays["reason"][arrays["ids"][i]] for i in np.nonzero(arrays["dropped"])[0].tolist()],
-                                 dtype=str))
-        syncing.add(staging / INDEX)
-        _write_json(staging / MANIFEST, manifest)
-        syncing.add(staging / MANIFEST)
+        side.wait()
         syncing.add(staging)
         trace.phase("index and manifest written")
         syncing.wait()
-    except OSError as exc:
+    except BaseException as exc:
+        side.wait(raise_error=False)
         syncing.wait(raise_error=False)
+        if not isinstance(exc, OSError):
+            raise
         shutil.rmtree(staging, ignore_errors=True)
         raise SyllabusError("E074", file=str(staging), detail=exc.strerror or str(exc)) from exc
     return Staged(build_id, seq, staging, root / build_id, manifest)
+
+
+def _write_index_and_manifest(staging: Path, arrays: dict, offsets: np.ndarray, manifest: dict,
+                              syncing: "_Syncer") -> None:
+    dropped_at = np.nonzero(arrays["dropped"])[0]
+    np.savez(staging / INDEX, ids=arrays["ids"], exact=arrays["exact"], sig=arrays["sig"],
+             dropped=arrays["dropped"], off=offsets, len=arrays["len"], disc=arrays["disc"], task=arrays["task"],
+             disc_names=np.array(arrays["disc_names"], dtype=str), task_names=np.array(arrays["task_names"], dtype=str),
+             reason_at=dropped_at,
+             reason=np.array([arrays["reason"][arrays["ids"][i]] for i in dropped_at.tolist()], dtype=str))
+    syncing.add(staging / INDEX)
+    _write_json(staging / MANIFEST, manifest)
+    syncing.add(staging / MANIFEST)
+
+
+class _Side:
+    """*fn* in a background thread; :meth:`wait` joins it and re-raises its error."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except BaseException as exc:  # handed to the caller by wait()
+            self._error = exc
+
+    def wait(self, raise_error: bool = True) -> None:
+        self._thread.join()
+        if self._error is not None and raise_error:
+            raise self._error
 
 
 class _Syncer:
@@ -305,6 +337,11 @@ def _point_latest(root: Path, build_id: str) -> None:
     os.replace(tmp, link)
 
 
+def line_offsets(lengths: np.ndarray) -> np.ndarray:
+    """Where each line starts in a file of lines of these *lengths*, written one after another."""
+    return np.cumsum(np.r_[0, lengths[:-1]]).astype(np.int64) if len(lengths) else np.zeros(0, np.int64)
+
+
 def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | None],
               progress: Callable[[], None] = lambda: None) -> np.ndarray:
     """Write the lines at *order* (id order) from their sources; returns each line's new offset.
@@ -316,7 +353,7 @@ def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | 
     the disk writes overlap the copying instead of all waiting for the end).
     """
     src, off, length = arrays["src"][order], arrays["off"][order], arrays["len"][order]
-    out_offsets = np.cumsum(np.r_[0, length[:-1]]).astype(np.int64) if len(order) else np.zeros(0, np.int64)
+    out_offsets = line_offsets(length)
     handles = {}
     try:
         with open(path, "wb") as out:

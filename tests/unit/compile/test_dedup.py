@@ -98,3 +98,28 @@ def test_signatures_do_not_depend_on_the_chunk_size():
         other_exact, other_sig = signatures(texts, chunk=chunk)
         assert np.array_equal(exact, other_exact) and np.array_equal(sig, other_sig), chunk
     assert len(set(sig[:1_300, 0].tolist())) > 1  # the signatures really differ between texts
+
+
+def test_member_equals_isin_for_every_probe_size():
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 2**64 - 1, 200_000, dtype=np.uint64)
+    values[:1000] = values[0]  # a run of equal keys, and keys sharing their top bits
+    values[1000:2000] = (values[1000] & np.uint64(0xFFFFF00000000000)) | np.arange(1000, dtype=np.uint64)
+    for m in (0, 1, 16, 17, 300, 5_000, 24_999, 25_001, 100_000):
+        hits = rng.choice(values, m // 2) if m else np.zeros(0, np.uint64)
+        misses = rng.integers(0, 2**64 - 1, m - m // 2, dtype=np.uint64)
+        probe = np.concatenate([hits, misses, hits[:3]]).astype(np.uint64)
+        assert np.array_equal(dedup.member(values, probe), np.isin(values, probe)), m
+    assert not dedup.member(np.zeros(0, np.uint64), values[:50]).size
+
+
+def test_band_keys_mix_each_band_of_four_values():
+    sig = np.random.default_rng(3).integers(0, 2**32, (500, dedup.NUM_PERM), dtype=np.uint32)
+    keys = dedup.band_keys(sig)
+    assert len(keys) == dedup.BANDS
+    for b, k in enumerate(keys):
+        band = sig[:, b * 4:(b + 1) * 4].astype(np.uint64)
+        lo, hi = band[:, 0] | band[:, 1] << np.uint64(32), band[:, 2] | band[:, 3] << np.uint64(32)
+        with np.errstate(over="ignore"):
+            assert np.array_equal(k, lo * np.uint64(0x9E3779B97F4A7C15) ^ hi)
+    assert dedup.band_keys(sig[:, ::-1])[0].shape == (500,)  # a non-contiguous array is copied first
