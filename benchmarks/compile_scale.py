@@ -26,7 +26,7 @@ Wall times are taken around the child process (interpreter start-up and imports 
 user would see them). Peak RSS is the high-water mark of the largest process of the command:
 each measured command runs under a tiny Python wrapper process that starts it and reads
 ``getrusage(RUSAGE_CHILDREN)`` afterwards, so no other process's peak is mixed in. A large
-compile forks worker processes, so the wrapper also samples (every 0.2 s) the PSS of the
+compile forks worker processes, so the wrapper also samples (every 0.2 s, or 50 times as long as a sample takes) the PSS of the
 command's whole process tree from ``/proc``: pages shared by a parent and its forks are split
 between them, not counted twice. The memory target is checked against the larger of the two. The full compile runs without ``--json``
 (its JSON report would list every one of the ~1.6 million examples as a change), plan and
@@ -103,11 +103,14 @@ with open(a["stdout"], "wb") as out, open(a["stderr"], "wb") as err:
     child = subprocess.Popen(a["cmd"], stdout=out, stderr=err)
     done = threading.Event()
     def sample():
+        # reading smaps_rollup walks a process's page tables (tens of ms for a few GB): wait at
+        # least 50 times as long as a sample took, so the sampler takes at most 2% of one core
         while not done.is_set():
+            t0 = time.perf_counter()
             pids = tree(child.pid)
             peak["pss"] = max(peak["pss"], sum(pss(p) for p in pids))
             peak["procs"] = max(peak["procs"], len(pids))
-            done.wait(0.2)
+            done.wait(max(0.2, 50 * (time.perf_counter() - t0)))
     sampler = threading.Thread(target=sample, daemon=True)
     if os.path.exists("/proc/self/smaps_rollup"):
         sampler.start()

@@ -84,8 +84,10 @@ def test_first_build_has_examples_manifest_and_latest(sample_ws, cli):
     st = open_store(load_workspace(sample_ws).store_url)
     with st.transaction() as s:
         bench = {f"chain:{c}" for c in s.scalars(select(Chain.id).where(Chain.split == "bench"))}
+        builds = set(s.scalars(select(Example.build).distinct()))
     st.close()
     assert bench and not bench & {r["units"][0] for r in rows}
+    assert builds == {report["build"]}  # rows written while rendering carry the build's name
 
 
 def test_choice_distractors_are_never_correct(sample_ws, cli):

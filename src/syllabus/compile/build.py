@@ -17,6 +17,7 @@ The result is a :class:`Compiled` that :mod:`syllabus.compile.output` writes and
 from __future__ import annotations
 
 import json
+import operator
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from syllabus.compile import dedup, trace
 from syllabus.compile.fingerprint import (
     PRIMARY_KINDS,
+    canonical,
     deps_text,
     digest,
     fingerprint,
@@ -59,6 +61,15 @@ _PLACEHOLDER = ("todo", "tbd", "lorem ipsum", "n/a", "none", "null", "placeholde
 XU, XE, XD, XB, XJ = (t.__table__ for t in (Unit, Example, ExampleDep, Build, GraphChange))
 
 
+def _pickled_as_call(cls):
+    """Pickle a slotted dataclass as a call of its constructor with its field values: a third of the
+    default's time (worker processes send back a million and a half candidates and changes)."""
+    values = operator.attrgetter(*cls.__slots__)
+    cls.__reduce__ = lambda self: (cls, values(self))
+    return cls
+
+
+@_pickled_as_call
 @dataclass(slots=True)
 class Candidate:
     """An example rendered by this compile: its line is in a spool file (``src``) at ``off``."""
@@ -76,6 +87,7 @@ class Candidate:
     length: int = 0
 
 
+@_pickled_as_call
 @dataclass(slots=True)
 class Change:
     status: str  # new | changed | removed
@@ -99,6 +111,7 @@ class Compiled:
     """Everything a compile decided; nothing is written until :func:`output.write_build`."""
 
     parent: dict | None  # the parent build's row and folder
+    build_id: str  # named from the inputs before rendering (see build_name), so rows can carry it at once
     settings: dict
     changes: list[Change]
     counts: dict
@@ -140,6 +153,15 @@ def settings_of(ws: Workspace, templates: Templates, registry: dict[str, Rendere
 def _graph_settings(settings: dict) -> dict:
     return {k: settings[k] for k in ("schema_version", "seed", "include_proposed", "min_confidence",
                                      "near_duplicate_threshold", "system_template")}
+
+
+def build_name(parent: dict | None, settings: dict, fingerprint_sums: dict[str, str], selector: str | None) -> str:
+    """``<seq>-<hash>``: the next sequence number and a hash of what the build is made from (settings,
+    parent, selector, input fingerprints), so the same inputs always give the same name."""
+    seq = (parent["seq"] + 1) if parent else 1
+    head = {"parent": parent["id"] if parent else None, "selector": selector, "settings": settings,
+            "input_fingerprints": fingerprint_sums}
+    return f"{seq:04d}-{digest(canonical(head), 4)}"
 
 
 def latest_build(session: Session) -> dict | None:
@@ -220,6 +242,8 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
             if now is not None:
                 sums[now[0]] = sums.get(now[0], 0) + now[3]
     sums = {d: v % (1 << 128) for d, v in sums.items()}
+    fingerprint_sums = {d: format(v, "032x") for d, v in sorted(sums.items())}
+    build_id = build_name(parent, settings, fingerprint_sums, selector.text if selector else None)
     changed_keys = reasons.keys()
     del current, old_units  # a large graph's fingerprint work is done: let the render phase have the memory
 
@@ -245,7 +269,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     old_ids = sorted(session.scalars(select(XE.c.id))) if parent_index is None else []
     streamed = sink is not None and parent_index is None  # every previous example goes
     if streamed:
-        sink.begin()
+        sink.begin(build_id)
     new: list[Candidate] = []
     exact, sig = [np.zeros(0, np.uint64)], [np.zeros((0, dedup.NUM_PERM), np.uint32)]
     changes: list[Change] = []
@@ -270,12 +294,11 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     counts = {"new": sum(c.status == "new" for c in changes), "changed": sum(c.status == "changed" for c in changes),
               "removed": sum(c.status == "removed" for c in changes), "rendered": len(new),
               "unchanged": existing - len(removed)}
-    result = Compiled(parent=parent, settings=settings, changes=changes, counts=counts, new=new, removed_ids=removed,
-                      unit_updates=unit_updates, stale_units=changed_keys, pending_jobs=pending, redone_jobs=selected,
-                      journal_max=journal_max, fingerprint_sums={d: format(v, "032x") for d, v in sorted(sums.items())},
+    result = Compiled(parent=parent, build_id=build_id, settings=settings, changes=changes, counts=counts, new=new,
+                      removed_ids=removed, unit_updates=unit_updates, stale_units=changed_keys, pending_jobs=pending,
+                      redone_jobs=selected, journal_max=journal_max, fingerprint_sums=fingerprint_sums,
                       selector=selector.text if selector else None, full=full, streamed=streamed,
-                      spool_dir=spool.folder,
-                      spools=sorted({c.src for c in new}))
+                      spool_dir=spool.folder, spools=sorted({c.src for c in new}))
     result.dedup_arrays = _dedup(parent_index, new, new_exact, new_sig, result.spools, removed,
                                  cfg.near_duplicate_threshold)
     trace.phase("duplicate check")
@@ -457,9 +480,12 @@ def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, deps_key:
                   "evidence": [e.to_dict() for e in task.evidence], "dependencies": deps}
     record = {"id": eid, "discipline": discipline, "task": task.name, "split": "train",
               "units": [job, *[u for u in task.units if u != job]], "messages": messages, "provenance": provenance}
-    line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    line = (_LINE_ENCODER.encode(record) + "\n").encode()
     cand = Candidate(eid, job, discipline, renderer.ref, task.name, tpl.name, tpl.sha, deps_key)
     return cand, line, blocks["user"] + "\n" + blocks["assistant"]
+
+
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps would build one a call
 
 
 def _check_content(text: str, role: str, unit: str, renderer: str, template: str) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from syllabus.compile import trace
@@ -114,7 +114,7 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
     kept = ~arrays["dropped"]
     manifest = _manifest(compiled, arrays, kept)
     seq = (compiled.parent["seq"] + 1) if compiled.parent else 1
-    build_id = f"{seq:04d}-{digest(canonical(manifest), 4)}"
+    build_id = compiled.build_id
     manifest = {"build": build_id, **manifest}
     staging = root / f".tmp-{build_id}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -215,8 +215,8 @@ def record(session: Session, compiled: Compiled, staged: Staged) -> None:
     """The store side of a build: examples, dependencies, stale marks, fingerprints, journal, build row."""
     arrays = compiled.dedup_arrays
     reason_of = {arrays["ids"][i].decode(): arrays["reason"].get(arrays["ids"][i]) for i in arrays["changed_status"]}
-    if compiled.streamed:  # the rows went in while rendering (see StreamingRecord): name their build now
-        session.execute(update(XE).where(XE.c.build == StreamingRecord.PENDING).values(build=staged.build_id))
+    if compiled.streamed:  # the rows went in while rendering; their dependency rows wait in a spool
+        StreamingRecord.finish(session)
     else:
         delete_examples(session, compiled.removed_ids)
         next_seq = (session.scalar(select(func.max(XE.c.seq))) or 0) + 1
@@ -246,52 +246,68 @@ _EXAMPLE_COLUMNS = ("seq", "id", "unit", "discipline", "renderer", "task", "temp
                     "dropped", "stale", "build")
 
 
-def insert_examples(session: Session, new: list, next_seq: int, build: str, reason_of: dict[str, str | None]) -> None:
-    """Example rows (seq from *next_seq*) and their dependency rows; a reason taken from *reason_of* is used up."""
+def insert_examples(session: Session, new: list, next_seq: int, build: str, reason_of: dict[str, str | None],
+                    dep_table: str = XD.name) -> None:
+    """Example rows (seq from *next_seq*) and their dependency rows (into *dep_table*); a reason taken
+    from *reason_of* is used up."""
     for lo in range(0, len(new), _RECORD_BATCH):  # in batches: the dependency rows of 1.5M examples are many
         rows, deps = [], []
         for seq, c in enumerate(new[lo:lo + _RECORD_BATCH], next_seq + lo):
             rows.append((seq, c.id, c.unit, c.discipline, c.renderer, c.task, c.template, c.template_sha, c.deps,
                          reason_of.pop(c.id, None), 0, build))
             deps += [(k, seq) for k in dep_keys(c.deps)]
-        bulk_insert(session, XE, _EXAMPLE_COLUMNS, rows)
-        deps.sort()
-        bulk_insert(session, XD, ("unit", "example"), deps)
+        bulk_insert(session, XE.name, _EXAMPLE_COLUMNS, rows)
+        if dep_table == XD.name:
+            deps.sort()
+        bulk_insert(session, dep_table, ("unit", "example"), deps)
 
 
 class StreamingRecord:
     """Store rows written while a compile from nothing renders, so the store is filled as blocks of
     examples arrive (in the parent, while the workers render the next blocks), not afterwards.
 
-    Every previous example goes first; rows carry the build id :data:`PENDING` until :func:`record`
-    names the build (its id hashes the manifest, known only at the end). Drop reasons are set then
-    too. It all happens in the compile's transaction, so a failed compile leaves no trace.
+    Every previous example goes first. The build's name is known before rendering (see
+    ``build.build_name``); drop reasons are set by :func:`record` at the end. Dependency rows wait in
+    a temporary table, in arrival order, and go into ``example_dep`` in key order by :meth:`finish`:
+    one pass in b-tree order instead of millions of inserts all over it. It all happens in the
+    compile's transaction, so a failed compile leaves no trace.
     """
 
-    PENDING = "(pending)"
+    SPOOL = "example_dep_spool"
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.next_seq = 1
+        self.build = ""
 
-    def begin(self) -> None:
+    def begin(self, build_id: str) -> None:
         delete_all_examples(self.session)
-        self.next_seq = 1
+        self.session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.SPOOL} (unit VARCHAR(600), "
+                                  "example INTEGER)"))
+        self.session.execute(text(f"DELETE FROM {self.SPOOL}"))
+        self.next_seq, self.build = 1, build_id
 
     def add(self, new: list) -> None:
-        insert_examples(self.session, new, self.next_seq, self.PENDING, {})
+        insert_examples(self.session, new, self.next_seq, self.build, {}, dep_table=self.SPOOL)
         self.next_seq += len(new)
         for c in new:
             c.deps = ""  # recorded; the candidate keeps what the duplicate check and the files need
 
+    @classmethod
+    def finish(cls, session: Session) -> None:
+        """Move the spooled dependency rows into ``example_dep``, in key order."""
+        session.execute(text(f"INSERT INTO {XD.name} (unit, example) SELECT unit, example FROM {cls.SPOOL} "
+                             "ORDER BY unit, example"))
+        session.execute(text(f"DROP TABLE {cls.SPOOL}"))
 
-def bulk_insert(session: Session, table, columns: tuple[str, ...], rows: list[tuple], batch: int = 50_000) -> None:
+
+def bulk_insert(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple], batch: int = 50_000) -> None:
     """Many rows through the driver's executemany (no per-row statement compilation)."""
     if not rows:
         return
     style = session.get_bind().dialect.paramstyle
     mark = "?" if style == "qmark" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
     conn = session.connection()
     for i in range(0, len(rows), batch):
         conn.exec_driver_sql(sql, rows[i:i + batch])
@@ -311,7 +327,7 @@ def save_state(session: Session, compiled: Compiled) -> None:
         session.execute(delete(XU).where(XU.c.key.in_(gone[i:i + 500])))
     for i in range(0, len(present_old), 500):
         session.execute(delete(XU).where(XU.c.key.in_(present_old[i:i + 500])))
-    bulk_insert(session, XU, ("key", "discipline", "fp", "fields"),
+    bulk_insert(session, XU.name, ("key", "discipline", "fp", "fields"),
                 [(k, updates[k][0], updates[k][1], updates[k][2]) for k in present])
     session.execute(delete(XJ).where(XJ.c.seq <= compiled.journal_max))
     pending = sorted(compiled.pending_jobs)
