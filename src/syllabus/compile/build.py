@@ -420,11 +420,12 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
     """One job's examples: (rendered (candidate, line, text), changes, removed ids)."""
     kind, ident = split_key(job)
     templates, seed, fp_of = run.templates, run.seed, run.fp_of
+    choice = Choice(seed, job)
     planned = {}
     for renderer in run.by_kind.get(kind, ()):
         for _, task_fn in renderer.tasks:
             reader = Reader(run.graph)
-            made = task_fn(reader, ident, Choice(seed, job))
+            made = task_fn(reader, ident, choice)
             deps = {k: fp_of(k) for k in sorted(reader.keys)}
             deps_key = deps_text(deps)
             for task in made if isinstance(made, list) else [made] if made is not None else []:
@@ -434,7 +435,7 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
                     raise SyllabusError("E060", template=phrasing.replace(".", "/") + "/*.j2", where="",
                                         detail="the task has no phrasing")
                 pick = task.variant if task.variant is not None else \
-                    Choice(seed, job).index(len(variants), "template:" + task.name)
+                    choice.index(len(variants), "template:" + task.name)
                 tpl = variants[pick % len(variants)]
                 eid = "ex-" + digest("|".join((renderer.ref, tpl.sha, run.settings["system_template"], str(seed),
                                                task.name, job, deps_key)))
@@ -442,11 +443,12 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
     old = run.old_rows.get(job, {})
     old_by_slot = {(r["renderer"].split("@")[0], r["task"]): r for r in old.values()}
     rendered, changes, removed = [], [], []
+    discipline = None
     for slot, (eid, renderer, tpl, deps, deps_key, task) in sorted(planned.items()):
         previous = old_by_slot.get(slot)
         if previous is not None and previous["id"] == eid:  # reused byte for byte
             continue
-        discipline = graph_discipline(run.graph, job)
+        discipline = discipline or graph_discipline(run.graph, job)
         rendered.append(_render(templates, renderer, tpl, deps, deps_key, task, job, discipline, eid, seed))
         why = _why(deps, previous, run.reasons, tpl, renderer) if previous else None
         changes.append(Change("changed" if previous else "new", job, task.name, eid,
@@ -462,8 +464,7 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
 
 def graph_discipline(graph: Graph, job: str) -> str:
     kind, ident = split_key(job)
-    lookup = {"concept": graph.concept, "relation": graph.relation, "chain": graph.chain, "gap": graph.gap}[kind]
-    return lookup(ident).discipline
+    return getattr(graph, kind)(ident).discipline  # Graph.concept, .relation, .chain or .gap
 
 
 def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, deps_key: str, task, job: str,

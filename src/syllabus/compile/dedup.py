@@ -16,6 +16,7 @@ NUM_PERM = 16
 BANDS = 4
 THRESHOLD = 0.8
 _PRIME = np.uint64((1 << 61) - 1)
+_SHIFT = np.uint64(61)
 _rng = np.random.Generator(np.random.PCG64(20261124))
 # (a * x + b) mod p with 61-bit a, b: the product wraps modulo 2**64 first, which mixes well (as
 # datasketch does); small multipliers would keep the shingles' order and every minimum the same
@@ -55,11 +56,17 @@ def signatures(texts: list[str], chunk: int = 512) -> tuple[np.ndarray, np.ndarr
         valid[np.r_[ends, ends + 1][np.r_[ends, ends + 1] < len(valid)]] = False
         with np.errstate(over="ignore"):
             shingle = (w[:-2] * np.uint64(0x9E3779B97F4A7C15) ^ w[1:-1] * np.uint64(0xC2B2AE3D27D4EB4F) ^ w[2:])[valid]
-            values = shingle[:, None] * _A[None, :] + _B[None, :]
-        values = (values & _PRIME) + (values >> np.uint64(61))  # mod 2**61 - 1, Mersenne style
-        values = np.where(values >= _PRIME, values - _PRIME, values)
+            values = np.multiply(shingle[:, None], _A[None, :])
+            values += _B
+            # mod 2**61 - 1, Mersenne style, in place: (v & p) + (v >> 61), less p where that is >= p
+            # (v - p wraps around below p, so the smaller of v and v - p is the reduced value)
+            spare = values >> _SHIFT
+            values &= _PRIME
+            values += spare
+            np.subtract(values, _PRIME, out=spare)
+            np.minimum(values, spare, out=values)
         first = np.cumsum(np.r_[0, valid]).astype(np.int64)[np.array(starts)]
-        sig[lo:lo + len(starts)] = np.minimum.reduceat(values, first, axis=0).astype(np.uint32)
+        sig[lo:lo + len(starts)] = np.minimum.reduceat(values, first, axis=0)  # the low 32 bits of each minimum
     return exact, sig
 
 

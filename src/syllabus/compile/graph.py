@@ -52,6 +52,15 @@ class ConceptView:
 
 
 @dataclass(frozen=True, slots=True)
+class LabelView:
+    """Just a concept's name (what a renderer reads when only the label matters)."""
+
+    id: str
+    discipline: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class Edge:
     relation: str
     subject: str
@@ -118,6 +127,7 @@ class Graph:
         self.session = session
         self.usability = usability
         self._concepts: dict[str, ConceptView | None] = {}
+        self._labels: dict[str, LabelView | None] = {}
         self._relations: dict[str, RelationView | None] = {}
         self._chains: dict[str, ChainView | None] = {}
         self._gaps: dict[str, GapView | None] = {}
@@ -165,6 +175,13 @@ class Graph:
         if cid not in self._concepts:
             self._load_concepts([cid])
         return self._concepts[cid]
+
+    def label(self, cid: str) -> LabelView | None:
+        view = self._labels.get(cid)
+        if view is None and cid not in self._labels:
+            c = self.concept(cid)
+            view = self._labels[cid] = None if c is None else LabelView(c.id, c.discipline, c.label)
+        return view
 
     def relation(self, rid: str) -> RelationView | None:
         if rid not in self._relations:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.metadata import entry_points
 from typing import Callable
 
-from syllabus.compile.graph import ConceptView, Graph
+from syllabus.compile.graph import ConceptView, Graph, LabelView
 
 LETTERS = "ABCDEFGH"
 CHOICE_OPTIONS = 4
@@ -50,13 +51,6 @@ def phrase(predicate: str) -> dict:
                                    "forward": f"What does {{s}} {words}?", "backward": f"What {words} {{o}}?"})
 
 
-@dataclass(frozen=True, slots=True)
-class LabelView:
-    id: str
-    discipline: str
-    label: str
-
-
 class Reader:
     """The graph as a renderer sees it; records the unit keys it reads."""
 
@@ -71,8 +65,7 @@ class Reader:
     def label(self, cid: str) -> LabelView | None:
         """Just the concept's name: a dependency on its label only, not its definition or evidence."""
         self.keys.add(f"label:{cid}")
-        c = self.graph.concept(cid)
-        return None if c is None else LabelView(c.id, c.discipline, c.label)
+        return self.graph.label(cid)
 
     def out_edges(self, cid: str):
         self.keys.add(f"out:{cid}")
@@ -153,7 +146,7 @@ class Renderer:
     kind: str  # the unit kind it renders: concept | relation | chain
     tasks: tuple[tuple[str, TaskFn], ...]
 
-    @property
+    @cached_property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
 

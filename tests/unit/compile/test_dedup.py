@@ -123,3 +123,22 @@ def test_band_keys_mix_each_band_of_four_values():
         with np.errstate(over="ignore"):
             assert np.array_equal(k, lo * np.uint64(0x9E3779B97F4A7C15) ^ hi)
     assert dedup.band_keys(sig[:, ::-1])[0].shape == (500,)  # a non-contiguous array is copied first
+
+
+def test_signatures_follow_their_definition():
+    """Word CRC32s, two pad words, mixed 3-shingles, min over shingles of ((a*x + b) mod 2**64) mod (2**61 - 1)."""
+    import zlib
+
+    m64, prime = (1 << 64) - 1, (1 << 61) - 1
+    texts = ["The cell membrane is a barrier.", "", "Osmosis: water moves across a membrane!", "one"]
+    exact, sig = dedup.signatures(texts)
+    for text, e, s in zip(texts, exact.tolist(), sig.tolist()):
+        tokens = dedup._WORD.findall(text.casefold())
+        raw = " ".join(tokens).encode()
+        assert e == zlib.crc32(raw) << 32 | zlib.adler32(raw)
+        words = [zlib.crc32(t.encode()) for t in tokens] + [0, 0] + ([] if tokens else [0])
+        shingles = [(words[i] * 0x9E3779B97F4A7C15 & m64) ^ (words[i + 1] * 0xC2B2AE3D27D4EB4F & m64) ^ words[i + 2]
+                    for i in range(len(words) - 2)]
+        want = [min(((x * int(a) + int(b)) & m64) % prime for x in shingles) & 0xFFFFFFFF
+                for a, b in zip(dedup._A, dedup._B)]
+        assert s == want
