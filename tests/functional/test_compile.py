@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from syllabus.config import load_workspace
 from syllabus.store import open_store
@@ -381,6 +381,27 @@ def test_a_write_error_while_staging_is_coded_and_changes_nothing(sample_ws, cli
     assert [b.name for b in (sample_ws / "build").iterdir() if b.name[0].isdigit()] == [first["build"]]
     monkeypatch.undo()
     assert compile_json(cli, sample_ws)["counts"]["changed"] > 0
+
+
+def test_a_failure_of_the_background_store_write_rolls_the_whole_compile_back(sample_ws, cli, monkeypatch):
+    from syllabus.compile import output
+
+    def failing(dbapi, statements):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(output, "_run_sql", failing)  # the first compile streams its rows: the thread is used
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        cli(sample_ws, "compile")
+    assert not [p for p in (sample_ws / "build").iterdir() if p.name != ".lock"]
+    st = open_store(load_workspace(sample_ws).store_url)
+    with st.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Example)) == 0
+        assert s.scalar(select(func.count()).select_from(ExampleDep)) == 0
+    st.close()
+    monkeypatch.undo()
+    report = compile_json(cli, sample_ws)
+    assert report["counts"]["new"] > 1000
+    assert_dependency_index_matches(sample_ws)
 
 
 def test_a_second_compile_waits_or_fails_with_a_coded_error(sample_ws, cli):

@@ -283,6 +283,8 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         changes += block.changes
         removed += block.removed
     spool.close()
+    if streamed:
+        sink.close()  # the store's side goes on in a thread while the duplicate check runs
     trace.phase(f"rendered {len(new):,} examples")
     del run, fp_of, fps  # the graph is no longer read: free it before the duplicate check and the files
     order = sorted(range(len(new)), key=lambda i: new[i].id)

@@ -21,8 +21,12 @@ def digest(text: str, size: int = 16) -> str:
     return hashlib.blake2b(text.encode(), digest_size=size).hexdigest()
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical(value) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON with sorted keys (one encoder for all calls: json.dumps would build one each time)."""
+    return _CANONICAL.encode(value)
 
 
 def split_key(key: str) -> tuple[str, str]:

@@ -215,9 +215,7 @@ def record(session: Session, compiled: Compiled, staged: Staged) -> None:
     """The store side of a build: examples, dependencies, stale marks, fingerprints, journal, build row."""
     arrays = compiled.dedup_arrays
     reason_of = {arrays["ids"][i].decode(): arrays["reason"].get(arrays["ids"][i]) for i in arrays["changed_status"]}
-    if compiled.streamed:  # the rows went in while rendering; their dependency rows wait in a spool
-        StreamingRecord.finish(session)
-    else:
+    if not compiled.streamed:  # else the rows went in while rendering (see StreamingRecord)
         delete_examples(session, compiled.removed_ids)
         next_seq = (session.scalar(select(func.max(XE.c.seq))) or 0) + 1
         insert_examples(session, compiled.new, next_seq, staged.build_id, reason_of)
@@ -268,9 +266,9 @@ class StreamingRecord:
 
     Every previous example goes first. The build's name is known before rendering (see
     ``build.build_name``); drop reasons are set by :func:`record` at the end. Dependency rows wait in
-    a temporary table, in arrival order, and go into ``example_dep`` in key order by :meth:`finish`:
-    one pass in b-tree order instead of millions of inserts all over it. It all happens in the
-    compile's transaction, so a failed compile leaves no trace.
+    a temporary table, in arrival order, and go into ``example_dep`` in key order after rendering
+    (:meth:`close`): one pass in b-tree order instead of millions of inserts all over it. It all
+    happens in the compile's transaction, so a failed compile leaves no trace.
     """
 
     SPOOL = "example_dep_spool"
@@ -279,6 +277,7 @@ class StreamingRecord:
         self.session = session
         self.next_seq = 1
         self.build = ""
+        self._moving: _Side | None = None
 
     def begin(self, build_id: str) -> None:
         delete_all_examples(self.session)
@@ -293,12 +292,31 @@ class StreamingRecord:
         for c in new:
             c.deps = ""  # recorded; the candidate keeps what the duplicate check and the files need
 
-    @classmethod
-    def finish(cls, session: Session) -> None:
-        """Move the spooled dependency rows into ``example_dep``, in key order."""
-        session.execute(text(f"INSERT INTO {XD.name} (unit, example) SELECT unit, example FROM {cls.SPOOL} "
-                             "ORDER BY unit, example"))
-        session.execute(text(f"DROP TABLE {cls.SPOOL}"))
+    def close(self) -> None:
+        """Start moving the spooled dependency rows into ``example_dep``, in key order, in a thread.
+
+        It is SQL alone (the driver lets go of the GIL), so the duplicate check and the build files
+        go on meanwhile. Nothing else may use the session until :meth:`wait` returns.
+        """
+        dbapi = self.session.connection().connection.driver_connection
+        statements = (f"INSERT INTO {XD.name} (unit, example) SELECT unit, example FROM {self.SPOOL} "
+                      "ORDER BY unit, example", f"DROP TABLE {self.SPOOL}")
+        self._moving = _Side(lambda: _run_sql(dbapi, statements))
+
+    def wait(self, raise_error: bool = True) -> None:
+        """Wait for :meth:`close`'s thread (a no-op when it was not started)."""
+        moving, self._moving = self._moving, None
+        if moving is not None:
+            moving.wait(raise_error)
+
+
+def _run_sql(dbapi, statements: tuple[str, ...]) -> None:
+    cursor = dbapi.cursor()
+    try:
+        for sql in statements:
+            cursor.execute(sql)
+    finally:
+        cursor.close()
 
 
 def bulk_insert(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple], batch: int = 50_000) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -53,6 +54,15 @@ class CompileOutcome:
                 "notes": self.notes}
 
 
+@contextmanager
+def _waiting(sink: StreamingRecord):
+    """*sink*, whose background SQL is over (or failed) before the transaction ends either way."""
+    try:
+        yield sink
+    finally:
+        sink.wait(raise_error=False)
+
+
 def build_root(ws: Workspace, out: str | Path | None = None) -> Path:
     return Path(out).resolve() if out else ws.path(ws.config.compile.build_dir)
 
@@ -73,7 +83,7 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
         try:
             with st.transaction() as session:
                 notes = recover(session, root)
-            with st.transaction() as session:
+            with st.transaction() as session, _waiting(StreamingRecord(session)) as sink:
                 prepared = prepare(session) if prepare else None
                 sel = parse_selector(selector, session, ws.discipline_names()) if selector else None
                 parent = latest_build(session)
@@ -83,20 +93,29 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
                 trace.phase("parent build read")
                 compiled = compile_graph(session, ws, selector=sel, parent_manifest=manifest, parent_index=index,
                                          spool_dir=spool_dir, workers=workers,
-                                         sink=None if plan else StreamingRecord(session))
+                                         sink=None if plan else sink)
                 if plan:
                     session.rollback()
                     return CompileOutcome(compiled, None, True, notes, prepared)
                 if compiled.up_to_date:
+                    sink.wait()
                     save_state(session, compiled)
                 else:
                     staged = stage(compiled, root, parent_dir)
                     trace.phase("build files staged")
                     failpoint("staged")
-                    record(session, compiled, staged)
-                    trace.phase("store rows written")
-                if after:
-                    after(session, staged)
+                try:
+                    if staged is not None:
+                        sink.wait()
+                        record(session, compiled, staged)
+                        trace.phase("store rows written")
+                    if after:
+                        after(session, staged)
+                except BaseException:
+                    # the store rolls back, so the staged folder goes too (after a crash, recover() does it)
+                    if staged is not None:
+                        shutil.rmtree(staged.staging, ignore_errors=True)
+                    raise
             trace.phase("committed")
             if staged is not None:
                 failpoint("committed")
