@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import operator
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -287,21 +287,22 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         sink.close()  # the store's side goes on in a thread while the duplicate check runs
     trace.phase(f"rendered {len(new):,} examples")
     del run, fp_of, fps  # the graph is no longer read: free it before the duplicate check and the files
-    order = sorted(range(len(new)), key=lambda i: new[i].id)
-    new = [new[i] for i in order]
-    new_exact, new_sig = np.concatenate(exact)[order], np.concatenate(sig)[order]
+    new_ids = np.array([c.id for c in new], dtype="S35")  # ids are ASCII: byte order is str order
+    order = np.argsort(new_ids)
+    new = [new[i] for i in order.tolist()]
+    new_ids, new_exact, new_sig = new_ids[order], np.concatenate(exact)[order], np.concatenate(sig)[order]
     changes.sort(key=lambda c: c.unit)  # job order whichever process planned a job (the sort is stable)
     if parent_index is None:
         removed = sorted(set(removed) | set(old_ids))
-    counts = {"new": sum(c.status == "new" for c in changes), "changed": sum(c.status == "changed" for c in changes),
-              "removed": sum(c.status == "removed" for c in changes), "rendered": len(new),
-              "unchanged": existing - len(removed)}
+    by_status = Counter(c.status for c in changes)
+    counts = {"new": by_status["new"], "changed": by_status["changed"], "removed": by_status["removed"],
+              "rendered": len(new), "unchanged": existing - len(removed)}
     result = Compiled(parent=parent, build_id=build_id, settings=settings, changes=changes, counts=counts, new=new,
                       removed_ids=removed, unit_updates=unit_updates, stale_units=changed_keys, pending_jobs=pending,
                       redone_jobs=selected, journal_max=journal_max, fingerprint_sums=fingerprint_sums,
                       selector=selector.text if selector else None, full=full, streamed=streamed,
                       spool_dir=spool.folder, spools=sorted({c.src for c in new}))
-    result.dedup_arrays = _dedup(parent_index, new, new_exact, new_sig, result.spools, removed,
+    result.dedup_arrays = _dedup(parent_index, new, new_ids, new_exact, new_sig, result.spools, removed,
                                  cfg.near_duplicate_threshold)
     trace.phase("duplicate check")
     return result
@@ -623,9 +624,10 @@ def _count_examples(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(XE)) or 0
 
 
-def _dedup(parent_index: dict | None, new: list[Candidate], new_exact: np.ndarray, new_sig: np.ndarray,
-           spools: list[str], removed: list[str], threshold: float) -> dict:
-    """Merge the parent's candidates with this compile's and decide drops around what changed."""
+def _dedup(parent_index: dict | None, new: list[Candidate], new_ids: np.ndarray, new_exact: np.ndarray,
+           new_sig: np.ndarray, spools: list[str], removed: list[str], threshold: float) -> dict:
+    """Merge the parent's candidates with this compile's (*new*, sorted by id, and their ids, hashes and
+    signatures) and decide drops around what changed."""
     if parent_index is None:
         parent_index = {"ids": np.zeros(0, dtype="S35"), "exact": np.zeros(0, dtype=np.uint64),
                         "sig": np.zeros((0, dedup.NUM_PERM), dtype=np.uint32), "dropped": np.zeros(0, dtype=bool),
@@ -652,7 +654,6 @@ def _dedup(parent_index: dict | None, new: list[Candidate], new_exact: np.ndarra
     for k, c in enumerate(new):
         if c.unit.startswith("gap:"):
             new_exact[k], new_sig[k] = dedup.unique_signature(c.id)
-    new_ids = np.array([c.id for c in new], dtype="S35")
     code = {name: 2 + i for i, name in enumerate(spools)}  # 0, 1: the parent's files; 2, ...: the spool files
     at = np.searchsorted(a["ids"], new_ids)  # where each new id goes among the kept ones (no new id is kept)
     pos = at - np.searchsorted(gone, at)
@@ -665,23 +666,28 @@ def _dedup(parent_index: dict | None, new: list[Candidate], new_exact: np.ndarra
         a[k] = _splice(a[k], gone, pos, v)
     new_index = pos + np.arange(len(pos))
     bands = dedup.band_keys(a["sig"])
-    check = np.union1d(new_index, dedup.touching(a["exact"], bands, probe_exact, probe_sig)).astype(np.int64)
+    touched = dedup.touching(a["exact"], bands, probe_exact, probe_sig)
+    check = (np.union1d(new_index, touched) if len(touched) else new_index).astype(np.int64)  # sorted, unique
     decisions = dedup.decide(a["exact"], a["sig"], check, threshold, bands)
-    is_new = set(new_index.tolist())
-    changed_status = []
-    for i, eid in zip(check.tolist(), a["ids"][check].tolist()):
-        before = reason.get(eid, "")
-        if i in decisions:
-            j, why = decisions[i]
-            a["dropped"][i] = True
-            reason[eid] = f"{why} of {a['ids'][j].decode()}"
-        else:
-            a["dropped"][i] = False
-            reason.pop(eid, None)
-        if i in is_new or reason.get(eid, "") != before:
-            changed_status.append(i)
-    a.update(reason=reason, changed_status=changed_status, disc_names=tables["disc"][0],
-             task_names=tables["task"][0], flips=sum(i not in is_new for i in changed_status))
+    # every checked example is kept unless decided otherwise; only examples dropped before or now can
+    # change their reason, so only those are looked at one by one (a full compile checks 1.5 million)
+    ids = a["ids"]
+    a["dropped"][check] = False
+    checked = np.zeros(len(ids), dtype=bool)
+    checked[check] = True
+    before_at = _positions(ids, np.array(sorted(reason), dtype="S35")) if reason else np.zeros(0, np.int64)
+    before = {i: reason.pop(ids[i]) for i in before_at[checked[before_at]].tolist()}
+    for i, (j, why) in decisions.items():
+        a["dropped"][i] = True
+        reason[ids[i]] = f"{why} of {ids[j].decode()}"
+    is_new = np.zeros(len(ids), dtype=bool)
+    is_new[new_index] = True
+    flipped = [i for i in sorted(before.keys() | decisions.keys()) if reason.get(ids[i], "") != before.get(i, "")]
+    flipped = np.array([i for i in flipped if not is_new[i]], dtype=np.int64)
+    changed = is_new.copy()
+    changed[flipped] = True
+    a.update(reason=reason, changed_status=np.nonzero(changed)[0], disc_names=tables["disc"][0],
+             task_names=tables["task"][0], flips=len(flipped))
     return a
 
 

@@ -214,7 +214,10 @@ class _Syncer:
 def record(session: Session, compiled: Compiled, staged: Staged) -> None:
     """The store side of a build: examples, dependencies, stale marks, fingerprints, journal, build row."""
     arrays = compiled.dedup_arrays
-    reason_of = {arrays["ids"][i].decode(): arrays["reason"].get(arrays["ids"][i]) for i in arrays["changed_status"]}
+    status = np.asarray(arrays["changed_status"], dtype=np.int64)  # examples that are new or kept/dropped anew
+    if compiled.streamed:  # the rows went in without a reason: only the dropped ones need theirs
+        status = status[arrays["dropped"][status]]
+    reason_of = {eid.decode(): arrays["reason"].get(eid) for eid in arrays["ids"][status].tolist()}
     if not compiled.streamed:  # else the rows went in while rendering (see StreamingRecord)
         delete_examples(session, compiled.removed_ids)
         next_seq = (session.scalar(select(func.max(XE.c.seq))) or 0) + 1
