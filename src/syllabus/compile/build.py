@@ -470,6 +470,9 @@ def graph_discipline(graph: Graph, job: str) -> str:
     return getattr(graph, kind)(ident).discipline  # Graph.concept, .relation, .chain or .gap
 
 
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps would build one a call
+
+
 def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, deps_key: str, task, job: str,
             discipline: str, eid: str, seed: int) -> tuple[Candidate, bytes, str]:
     """(candidate, its JSON line, its user + assistant text for the duplicate check)."""
@@ -487,9 +490,6 @@ def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, deps_key:
     line = (_LINE_ENCODER.encode(record) + "\n").encode()
     cand = Candidate(eid, job, discipline, renderer.ref, task.name, tpl.name, tpl.sha, deps_key)
     return cand, line, blocks["user"] + "\n" + blocks["assistant"]
-
-
-_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps would build one a call
 
 
 def _check_content(text: str, role: str, unit: str, renderer: str, template: str) -> None:
@@ -680,11 +680,10 @@ def _dedup(parent_index: dict | None, new: list[Candidate], new_ids: np.ndarray,
     for i, (j, why) in decisions.items():
         a["dropped"][i] = True
         reason[ids[i]] = f"{why} of {ids[j].decode()}"
-    is_new = np.zeros(len(ids), dtype=bool)
-    is_new[new_index] = True
-    flipped = [i for i in sorted(before.keys() | decisions.keys()) if reason.get(ids[i], "") != before.get(i, "")]
-    flipped = np.array([i for i in flipped if not is_new[i]], dtype=np.int64)
-    changed = is_new.copy()
+    changed = np.zeros(len(ids), dtype=bool)
+    changed[new_index] = True
+    flipped = np.array([i for i in sorted(before.keys() | decisions.keys())
+                        if not changed[i] and reason.get(ids[i], "") != before.get(i, "")], dtype=np.int64)
     changed[flipped] = True
     a.update(reason=reason, changed_status=np.nonzero(changed)[0], disc_names=tables["disc"][0],
              task_names=tables["task"][0], flips=len(flipped))
