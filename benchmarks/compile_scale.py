@@ -18,6 +18,8 @@ child process:
    not in the previous build must be exactly the previous build's examples that depended on
    ``concept:<edited id>`` (same number, every one of them lists that unit among
    ``provenance.dependencies``, and none of the previous build's dependents was kept as is);
+   just before it, the disk's write speed (256 MiB written and synced in the workspace), since
+   an incremental build rewrites the whole examples.jsonl and is bound by that at scale;
 5. **second clean compile** -- the store as loaded (a copy taken before the first compile) in a
    second workspace folder, compiled from nothing: its ``examples.jsonl`` must be byte-identical
    (sha256) to the first full compile's. ``--skip-second-clean`` leaves this out.
@@ -62,6 +64,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -131,6 +134,22 @@ def syllabus_cmd(ws: Path, args: list[str], profile_out: Path | None = None) -> 
     exe = Path(sys.executable).parent / "syllabus"
     head = [str(exe)] if exe.exists() else [sys.executable, "-m", "syllabus.cli.main"]
     return [*head, "--workspace", str(ws), *args]
+
+
+def disk_write_speed(folder: Path, size: int = 256 << 20) -> float:
+    """MB/s of writing and syncing *size* bytes in *folder* (the file is deleted afterwards)."""
+    probe = folder / ".disk-probe"
+    block = os.urandom(1 << 20)
+    start = time.perf_counter()
+    try:
+        with open(probe, "wb") as fh:
+            for _ in range(size >> 20):
+                fh.write(block)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return size / 1e6 / (time.perf_counter() - start)
+    finally:
+        probe.unlink(missing_ok=True)
 
 
 def measure(cmd: list[str], logdir: Path, name: str) -> dict:
@@ -368,9 +387,10 @@ def main() -> int:
         if prof:
             say(top_functions(prof))
 
-        # 4. incremental compile
+        # 4. incremental compile (it rewrites the whole examples.jsonl: the disk's speed just before is printed)
         name = "incremental"
         prof = logs / f"{name}.prof" if name in profiled else None
+        disk = disk_write_speed(ws)
         m = measure(syllabus_cmd(ws, ["compile", "--json"], prof), logs, name)
         if m["rc"] != 0:
             result["incremental"] = m
@@ -386,13 +406,15 @@ def main() -> int:
         inc = {"wall_s": round(m["wall_s"], 3), "peak_rss_bytes": m["peak_rss_bytes"], "counts": report["counts"],
                "rendered": report["counts"]["rendered"], "new_ids": len(rerendered),
                "new_ids_depending_on_edit": len(with_dep), "previous_dependents": len(old_deps),
-               "previous_dependents_kept": len(kept_stale), "build": second.name, "profiled": bool(prof)}
+               "previous_dependents_kept": len(kept_stale), "build": second.name, "profiled": bool(prof),
+               "disk_write_mb_s": disk}
         inc["only_dependents"] = (len(with_dep) == len(rerendered) == inc["rendered"] == len(old_deps)
                                   and not kept_stale)
         inc["ok"] = inc["wall_s"] <= TARGETS["incremental_s"]
         result["incremental"] = inc
         say(f"incremental compile: {inc['wall_s']:.2f} s, peak RSS {gb(inc['peak_rss_bytes'])}, "
-            f"{inc['rendered']} examples re-rendered" + ("  [profiled]" if prof else ""))
+            f"{inc['rendered']} examples re-rendered; the disk wrote {disk:,.0f} MB/s just before "
+            f"(256 MiB, synced)" + ("  [profiled]" if prof else ""))
         say(f"  target <= 2 s: {ok(inc['ok'])}; re-rendered only the edited concept's dependents: "
             f"{ok(inc['only_dependents'])} ({len(rerendered)} new ids, {len(with_dep)} of them depend on {unit}; "
             f"{len(old_deps)} previous dependents, {len(kept_stale)} of them kept unchanged)")
