@@ -108,7 +108,7 @@ class Change:
 
 @dataclass
 class Compiled:
-    """Everything a compile decided; nothing is written until :func:`output.write_build`."""
+    """Everything a compile decided; nothing is written until :func:`output.stage` and :func:`output.record`."""
 
     parent: dict | None  # the parent build's row and folder
     build_id: str  # named from the inputs before rendering (see build_name), so rows can carry it at once
@@ -155,13 +155,17 @@ def _graph_settings(settings: dict) -> dict:
                                      "near_duplicate_threshold", "system_template")}
 
 
+def next_seq(parent: dict | None) -> int:
+    """The sequence number of the build after *parent* (the latest build's row, or None)."""
+    return (parent["seq"] + 1) if parent else 1
+
+
 def build_name(parent: dict | None, settings: dict, fingerprint_sums: dict[str, str], selector: str | None) -> str:
     """``<seq>-<hash>``: the next sequence number and a hash of what the build is made from (settings,
     parent, selector, input fingerprints), so the same inputs always give the same name."""
-    seq = (parent["seq"] + 1) if parent else 1
     head = {"parent": parent["id"] if parent else None, "selector": selector, "settings": settings,
             "input_fingerprints": fingerprint_sums}
-    return f"{seq:04d}-{digest(canonical(head), 4)}"
+    return f"{next_seq(parent):04d}-{digest(canonical(head), 4)}"
 
 
 def latest_build(session: Session) -> dict | None:

@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from syllabus.compile import trace
-from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_all_examples, delete_examples
+from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_all_examples, delete_examples, next_seq
 from syllabus.compile.fingerprint import canonical, dep_keys, digest
 from syllabus.errors import SyllabusError
 
@@ -113,8 +113,7 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
     arrays = compiled.dedup_arrays
     kept = ~arrays["dropped"]
     manifest = _manifest(compiled, arrays, kept)
-    seq = (compiled.parent["seq"] + 1) if compiled.parent else 1
-    build_id = compiled.build_id
+    seq, build_id = next_seq(compiled.parent), compiled.build_id
     manifest = {"build": build_id, **manifest}
     staging = root / f".tmp-{build_id}"
     shutil.rmtree(staging, ignore_errors=True)
