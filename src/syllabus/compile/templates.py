@@ -7,6 +7,7 @@ A task ``concept.definition`` has its phrasings in ``concept/definition/*.j2``; 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import traceback
 from dataclasses import dataclass
@@ -49,11 +50,15 @@ def join_and(items) -> str:
 
 def definiens(concept) -> str:
     """The definition without its definiendum, with the term itself masked (for 'which term is...')."""
-    text = concept.definition or ""
+    return _definiens(concept.label, tuple(concept.alt_labels), concept.definition or "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _definiens(label: str, alt_labels: tuple[str, ...], text: str) -> str:
     m = _LEADING.match(text)
-    if m and m.group("label").casefold() in {concept.label.casefold(), *(a.casefold() for a in concept.alt_labels)}:
+    if m and m.group("label").casefold() in {label.casefold(), *(a.casefold() for a in alt_labels)}:
         text = text[m.end():]
-    for name in sorted((concept.label, *concept.alt_labels), key=len, reverse=True):
+    for name in sorted((label, *alt_labels), key=len, reverse=True):
         text = _mask(text, name)
     text = _first_upper(text.strip())
     return text if text.endswith((".", "?", "!")) else text + "."
@@ -83,13 +88,18 @@ def _mask(text: str, name: str, mask: str = "this term") -> str:
 
 def define(concept) -> str:
     """A sentence defining the concept: the definition as written when it names the concept, else 'X is ...'."""
-    text = (concept.definition or "").strip()
+    return _define(concept.label, concept.definition or "")
+
+
+@functools.lru_cache(maxsize=4096)  # a concept's tasks (and its relations' answers) define it again and again
+def _define(label: str, definition: str) -> str:
+    text = definition.strip()
     if not text.endswith((".", "?", "!")):
         text += "."
     m = _LEADING.match(text)
-    if m and concept.label.casefold() in m.group("label").casefold():
+    if m and label.casefold() in m.group("label").casefold():
         return _first_upper(text)
-    return f"{_first_upper(concept.label)} is {_first_lower(text)}"
+    return f"{_first_upper(label)} is {_first_lower(text)}"
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
