@@ -474,7 +474,9 @@ def graph_discipline(graph: Graph, job: str) -> str:
     return getattr(graph, kind)(ident).discipline  # Graph.concept, .relation, .chain or .gap
 
 
-_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps would build one a call
+# one encoder for all lines (json.dumps would build one a call); a record is a tree of fresh dicts and
+# lists, so the encoder's cycle check (a dict insert and delete per container) is left out
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
 def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, deps_key: str, task, job: str,
