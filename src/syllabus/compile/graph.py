@@ -140,25 +140,27 @@ class Graph:
         """Load a whole discipline in a handful of queries (for full compiles)."""
         if discipline in self._complete:
             return
-        concept_rows = self.session.execute(
-            select(C.c.id, C.c.discipline, C.c.pref_label, C.c.definition, C.c.type)
-            .where(C.c.discipline == discipline, _CONCEPT_OK)).all()
-        ids = {r.id for r in concept_rows}
+        # rows are unpacked by position throughout: a row's attribute lookup by name costs more than
+        # the rest of its handling
+        concept_rows = self.session.execute(select(*_CONCEPT_COLUMNS).where(C.c.discipline == discipline,
+                                                                            _CONCEPT_OK)).all()
+        ids = {r[0] for r in concept_rows}
         alts = _alt_labels(self.session, C.c.discipline == discipline, ids)
         cev = _evidence(self.session, E.c.concept_id, C.c.discipline == discipline, concept=True)
         for r in concept_rows:
-            self._concepts[r.id] = _concept(r, alts.get(r.id, ()), cev.get(r.id, ()))
-        rel_rows = self.session.execute(select(R).where(R.c.discipline == discipline,
-                                                         self.usability.relation_condition())).all()
-        rel_rows = [r for r in rel_rows if r.subject_id in ids and r.object_id in ids]
+            self._concepts[r[0]] = _concept(r, alts.get(r[0], ()), cev.get(r[0], ()))
+        rel_rows = self.session.execute(select(*_RELATION_COLUMNS).where(R.c.discipline == discipline,
+                                                                         self.usability.relation_condition())).all()
+        rel_rows = [r for r in rel_rows if r[2] in ids and r[4] in ids]
         rev = _evidence(self.session, E.c.relation_id, R.c.discipline == discipline, concept=False)
         out: dict[str, list[Edge]] = defaultdict(list)
         into: dict[str, list[Edge]] = defaultdict(list)
         for r in rel_rows:
-            self._relations[r.id] = _relation(r, rev.get(r.id, ()))
-            edge = Edge(r.id, r.subject_id, r.predicate, r.object_id)
-            out[r.subject_id].append(edge)
-            into[r.object_id].append(edge)
+            rid, _, subject, predicate, obj = r[:5]
+            self._relations[rid] = _relation(r, rev.get(rid, ()))
+            edge = Edge(rid, subject, predicate, obj)
+            out[subject].append(edge)
+            into[obj].append(edge)
         for cid in ids:
             self._out[cid] = _sorted_edges(out.get(cid, ()))
             self._in[cid] = _sorted_edges(into.get(cid, ()))
@@ -185,9 +187,10 @@ class Graph:
 
     def relation(self, rid: str) -> RelationView | None:
         if rid not in self._relations:
-            row = self.session.execute(select(R).where(R.c.id == rid, self.usability.relation_condition())).first()
+            row = self.session.execute(select(*_RELATION_COLUMNS).where(R.c.id == rid,
+                                                                        self.usability.relation_condition())).first()
             view = None
-            if row is not None and self.concept(row.subject_id) and self.concept(row.object_id):
+            if row is not None and self.concept(row[2]) and self.concept(row[4]):
                 ev = _evidence(self.session, E.c.relation_id, E.c.relation_id == rid, concept=False)
                 view = _relation(row, ev.get(rid, ()))
             self._relations[rid] = view
@@ -241,29 +244,36 @@ class Graph:
         return _sorted_edges(e for e in edges if self.concept(e.subject) and self.concept(e.object))
 
     def _load_concepts(self, ids: list[str]) -> None:
-        rows = self.session.execute(select(C.c.id, C.c.discipline, C.c.pref_label, C.c.definition, C.c.type)
-                                    .where(C.c.id.in_(ids), _CONCEPT_OK)).all()
-        found = {r.id for r in rows}
+        rows = self.session.execute(select(*_CONCEPT_COLUMNS).where(C.c.id.in_(ids), _CONCEPT_OK)).all()
+        found = {r[0] for r in rows}
         alts = _alt_labels(self.session, C.c.id.in_(ids), found)
         ev = _evidence(self.session, E.c.concept_id, E.c.concept_id.in_(ids), concept=True)
         for cid in ids:
             self._concepts[cid] = None
         for r in rows:
-            self._concepts[r.id] = _concept(r, alts.get(r.id, ()), ev.get(r.id, ()))
+            self._concepts[r[0]] = _concept(r, alts.get(r[0], ()), ev.get(r[0], ()))
 
 
 def _sorted_edges(edges) -> tuple[Edge, ...]:
     return tuple(sorted(edges, key=lambda e: (e.predicate, e.subject, e.object, e.relation)))
 
 
+_CONCEPT_COLUMNS = (C.c.id, C.c.discipline, C.c.pref_label, C.c.definition, C.c.type)
+_RELATION_COLUMNS = (R.c.id, R.c.discipline, R.c.subject_id, R.c.predicate, R.c.object_id, R.c.origin, R.c.status,
+                     R.c.confidence, R.c.source)
+
+
 def _concept(r, alts, evidence) -> ConceptView:
-    return ConceptView(r.id, r.discipline, r.pref_label, (r.definition or "").strip() or None, r.type,
-                       tuple(alts), tuple(evidence))
+    """The view of a row of ``_CONCEPT_COLUMNS``."""
+    cid, discipline, label, definition, kind = r
+    return ConceptView(cid, discipline, label, (definition or "").strip() or None, kind, tuple(alts), tuple(evidence))
 
 
 def _relation(r, evidence) -> RelationView:
-    return RelationView(r.id, r.discipline, r.subject_id, r.predicate, r.object_id, r.origin, r.status,
-                        round(float(r.confidence), 4), r.source, tuple(evidence))
+    """The view of a row of ``_RELATION_COLUMNS``."""
+    rid, discipline, subject, predicate, obj, origin, status, confidence, source = r
+    return RelationView(rid, discipline, subject, predicate, obj, origin, status, round(float(confidence), 4), source,
+                        tuple(evidence))
 
 
 def _chain(r) -> ChainView:
@@ -294,12 +304,14 @@ def _evidence(session: Session, target, condition, *, concept: bool) -> dict[str
          .join(K, K.c.id == E.c.chunk_id).join(D, D.c.id == K.c.document_id).where(target.is_not(None)))
     owner = C if concept else R
     q = q.join(owner, owner.c.id == target).where(condition)
+    # each row as its sort key (rank, -score, document, chunk ordinal, start, evidence id) followed by the
+    # rest of its view: the ids are unique, so a plain sort never compares past the key
     best: dict[str, list] = defaultdict(list)
-    for r in session.execute(q):
-        best[r.target].append(r)
+    rank = _EXTRACTOR_RANK.get
+    for target, eid, extractor, score, start, end, sentence, chunk, ordinal, path in session.execute(q):
+        best[target].append((rank(extractor, 3), -score, path, ordinal, start, eid, chunk, end, sentence))
     out = {}
     for key, rows in best.items():
-        rows.sort(key=lambda r: (_EXTRACTOR_RANK.get(r.extractor, 3), -r.score, r.path, r.ordinal, r.char_start, r.id))
-        out[key] = tuple(EvidenceView(r.id, r.path, r.chunk, r.char_start, r.char_end, r.sentence)
-                         for r in rows[:EVIDENCE_PER_UNIT])
+        rows.sort()
+        out[key] = tuple(EvidenceView(r[5], r[2], r[6], r[4], r[7], r[8]) for r in rows[:EVIDENCE_PER_UNIT])
     return out
