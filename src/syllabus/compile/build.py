@@ -31,6 +31,7 @@ from syllabus.compile import dedup, trace
 from syllabus.compile.fingerprint import (
     PRIMARY_KINDS,
     canonical,
+    compact_encoder,
     deps_text,
     digest,
     fingerprint,
@@ -474,9 +475,7 @@ def graph_discipline(graph: Graph, job: str) -> str:
     return getattr(graph, kind)(ident).discipline  # Graph.concept, .relation, .chain or .gap
 
 
-# one encoder for all lines (json.dumps would build one a call); a record is a tree of fresh dicts and
-# lists, so the encoder's cycle check (a dict insert and delete per container) is left out
-_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+_encode_line = compact_encoder()
 
 
 def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, deps_key: str, task, job: str,
@@ -493,7 +492,7 @@ def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, deps_key:
                   "evidence": [e.to_dict() for e in task.evidence], "dependencies": deps}
     record = {"id": eid, "discipline": discipline, "task": task.name, "split": "train",
               "units": [job, *[u for u in task.units if u != job]], "messages": messages, "provenance": provenance}
-    line = (_LINE_ENCODER.encode(record) + "\n").encode()
+    line = (_encode_line(record) + "\n").encode()
     cand = Candidate(eid, job, discipline, renderer.ref, task.name, tpl.name, tpl.sha, deps_key)
     return cand, line, blocks["user"] + "\n" + blocks["assistant"]
 
