@@ -434,8 +434,10 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
         for _, task_fn in renderer.tasks:
             reader = Reader(run.graph)
             made = task_fn(reader, ident, choice)
-            deps = {k: fp_of(k) for k in sorted(reader.keys)}
-            deps_key = deps_text(deps)
+            keys = sorted(reader.keys)
+            fps = list(map(fp_of, keys))
+            deps = dict(zip(keys, fps))
+            deps_key = deps_text(keys, fps)
             for task in made if isinstance(made, list) else [made] if made is not None else []:
                 phrasing = task.phrasing or task.name
                 variants = templates.variants(phrasing)

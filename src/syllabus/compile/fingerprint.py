@@ -97,9 +97,9 @@ def _ev(e) -> list:
     return [e.id, e.document, e.chunk, e.start, e.end, e.sentence]
 
 
-def deps_text(deps: dict[str, str]) -> str:
-    """A dependency map as compact text (``key fingerprint`` per line, keys sorted): hashed and stored."""
-    return "\n".join(f"{k} {v}" for k, v in sorted(deps.items()))
+def deps_text(keys: list[str], fps: list[str]) -> str:
+    """A dependency map as compact text (``key fingerprint`` per line; *keys* sorted): hashed and stored."""
+    return "\n".join(map(" ".join, zip(keys, fps)))
 
 
 def dep_keys(text: str) -> list[str]:

@@ -127,7 +127,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
     def getattr(self, obj, attribute):
         kind = type(obj)
-        if attribute in self.public_fields(kind):
+        names = self._fields.get(kind)  # public_fields, inlined: this runs for every attribute a template reads
+        if attribute in (names if names is not None else self.public_fields(kind)):
             return getattr(obj, attribute)
         if kind is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
             return obj[attribute]
@@ -240,6 +241,12 @@ def _line(exc: BaseException, template: jinja2.Template) -> str:
     return ""
 
 
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")  # where str.splitlines splits
+
+
 def _tidy(text: str) -> str:
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    return "\n".join(lines)
+    """The text stripped, and each of its lines stripped at the end."""
+    text = text.strip()
+    if _LINE_BREAK.search(text) is None:  # one line (most answers): stripping it was all
+        return text
+    return "\n".join(line.rstrip() for line in text.splitlines())
