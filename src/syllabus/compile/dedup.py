@@ -150,11 +150,11 @@ def decide(exact: np.ndarray, sig: np.ndarray, check: np.ndarray, threshold: flo
     wanted[check] = True
     first_exact = np.full(n, n, dtype=np.int64)
     near = np.full(n, n, dtype=np.int64)
-    for kind, keys in [("exact", exact), *(("band", k) for k in bands or band_keys(sig))]:
+    for band, keys in enumerate([exact, *(bands or band_keys(sig))], -1):  # band -1: the exact hashes
         order, starts, sizes = _buckets(keys, check)
         if not len(order):
             continue
-        if kind == "exact":  # the smallest index of the bucket is the duplicate kept
+        if band < 0:  # the smallest index of the bucket is the duplicate kept
             pos, rank = _members(starts, sizes)
             later = rank > 0
             first_exact[order[pos[later]]] = order[(pos - rank)[later]]
@@ -162,7 +162,7 @@ def decide(exact: np.ndarray, sig: np.ndarray, check: np.ndarray, threshold: flo
         small = sizes <= _SMALL_BUCKET
         _near_in_small(order, starts[small], sizes[small], sig, wanted, threshold, near)
         for start, size in zip(starts[~small].tolist(), sizes[~small].tolist()):
-            _near_in_large(order[start:start + size], sig, wanted, threshold, near)
+            _near_in_large(order[start:start + size], band, sig, wanted, threshold, near)
     best: dict[int, tuple[int, str]] = {}
     found = check[np.minimum(first_exact[check], near[check]) < n]
     for i in found.tolist():
@@ -233,8 +233,47 @@ def _near_in_small(order, starts, sizes, sig, wanted, threshold, near) -> None:
         np.minimum.at(near, i[hit], j[hit])
 
 
-def _near_in_large(members, sig, wanted, threshold, near) -> None:
-    """One large bucket (*members* in index order): blocks of rows against the members before them."""
+def _near_in_large(members, band, sig, wanted, threshold, near) -> None:
+    """One large bucket of *band* (*members* in index order), split further where the threshold allows.
+
+    A pair at or above the threshold differs in at most ``d`` signature values, none of them in
+    the band they share; cut the other values into ``d + 1`` groups and some group is equal in
+    both. So the bucket's pairs worth checking are those inside the buckets of each group's
+    values: in a bucket of 10,800 texts sharing a phrase, 0.4 million pairs instead of 58 million.
+    """
+    groups = _groups(band, threshold)
+    if groups is None:
+        _all_pairs(members, sig, wanted, threshold, near)
+        return
+    for columns in groups:
+        with np.errstate(over="ignore"):
+            key = np.zeros(len(members), dtype=np.uint64)
+            for c in columns:  # the group's values mixed into one key (a chance collision only adds a pair)
+                key = key * np.uint64(0x9E3779B97F4A7C15) ^ sig[members, c].astype(np.uint64)
+        order = members[np.argsort(key, kind="stable")]  # each sub-bucket in index order
+        sorted_keys = np.sort(key, kind="stable")
+        starts = np.nonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])[0]
+        sizes = np.diff(np.r_[starts, len(order)]).astype(np.int64)
+        small = (sizes > 1) & (sizes <= _SMALL_BUCKET)
+        _near_in_small(order, starts[small], sizes[small], sig, wanted, threshold, near)
+        for start, size in zip(starts[sizes > _SMALL_BUCKET].tolist(), sizes[sizes > _SMALL_BUCKET].tolist()):
+            _all_pairs(order[start:start + size], sig, wanted, threshold, near)
+
+
+def _groups(band: int, threshold: float) -> list[np.ndarray] | None:
+    """The signature columns outside *band*, cut into one group more than the differences a pair at
+    *threshold* may have; None when there are too few columns for that."""
+    need = next((k for k in range(NUM_PERM + 1) if k / NUM_PERM >= threshold), NUM_PERM + 1)
+    differences = NUM_PERM - need
+    rows = NUM_PERM // BANDS
+    others = np.array([c for c in range(NUM_PERM) if not band * rows <= c < (band + 1) * rows])
+    if differences < 0 or differences + 1 > len(others):
+        return None
+    return np.array_split(others, differences + 1)
+
+
+def _all_pairs(members, sig, wanted, threshold, near) -> None:
+    """Every (later, earlier) pair of *members* (in index order): blocks of rows against the members before them."""
     rows = np.nonzero(wanted[members])[0]
     rows = rows[rows > 0]
     for lo in range(0, len(rows), _ROWS_PER_STEP):

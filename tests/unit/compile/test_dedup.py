@@ -51,6 +51,13 @@ def test_local_decisions_match_global_ones():
 
 
 
+def test_large_buckets_are_split_only_where_no_pair_can_be_lost():
+    assert [g.tolist() for g in dedup._groups(0, 0.8)] == [[4, 5, 6], [7, 8, 9], [10, 11, 12], [13, 14, 15]]
+    assert [len(g) for g in dedup._groups(2, 0.5)] == [2, 2, 2, 1, 1, 1, 1, 1, 1]  # up to 8 values may differ
+    assert dedup._groups(1, 1.0)[0].tolist() == [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15]
+    assert dedup._groups(0, 0.2) is None
+
+
 def _reference_decide(exact, sig, check, threshold):
     """The rule spelled out one pair at a time: the smallest earlier exact or band-sharing near duplicate."""
     bands = dedup.band_keys(sig)
@@ -80,10 +87,13 @@ def test_block_decisions_equal_the_pairwise_rule_in_small_and_large_buckets(monk
     monkeypatch.setattr(dedup, "_ROWS_PER_STEP", 16)
     assert max(sizes) > 8
     for check in (np.arange(len(texts)), np.array(sorted(rng.choice(len(texts), 50, replace=False)))):
-        for threshold in (0.8, 0.5):
+        # 0.8 and 0.5 split large buckets by the other signature values, 0.2 allows too many differences
+        # for that (every pair of a large bucket is compared), 1.0 splits by all twelve other values at once
+        for threshold in (0.8, 0.5, 0.2, 1.0):
             got = dedup.decide(exact, sig, check, threshold)
             assert got == _reference_decide(exact, sig, check, threshold)
-            assert any("near" in r for _, r in got.values()) and any("exact" in r for _, r in got.values())
+            assert any("near" in r for _, r in got.values()) == (threshold < 1.0)
+            assert any("exact" in r for _, r in got.values())
 
 
 def test_signatures_do_not_depend_on_the_chunk_size():
