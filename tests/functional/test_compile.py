@@ -155,6 +155,19 @@ def assert_dependency_index_matches(ws: Path) -> None:
         got = set(s.execute(select(XD.c.unit, XD.c.example)).all())
     st.close()
     assert want and got == want
+    assert_example_indexes(ws)
+
+
+def assert_example_indexes(ws: Path) -> None:
+    """The example table has its indexes (a compile from nothing drops them while it inserts)."""
+    from sqlalchemy import inspect
+
+    st = open_store(load_workspace(ws).store_url)
+    with st.engine.connect() as conn:
+        indexes = {i["name"]: (tuple(i["column_names"]), bool(i["unique"])) for i in inspect(conn).get_indexes("example")}
+    st.close()
+    assert indexes == {"ix_example_id": (("id",), True), "ix_example_stale": (("stale",), False),
+                       "ix_example_unit": (("unit",), False)}
 
 
 def _lines_by_id(path: Path) -> dict[str, bytes]:
@@ -398,6 +411,7 @@ def test_a_failure_of_the_background_store_write_rolls_the_whole_compile_back(sa
         assert s.scalar(select(func.count()).select_from(Example)) == 0
         assert s.scalar(select(func.count()).select_from(ExampleDep)) == 0
     st.close()
+    assert_example_indexes(sample_ws)  # dropped for the inserts, back with the rollback
     monkeypatch.undo()
     report = compile_json(cli, sample_ws)
     assert report["counts"]["new"] > 1000

@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateIndex
 
 from syllabus.compile import trace
 from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_all_examples, delete_examples, next_seq
@@ -269,8 +270,10 @@ class StreamingRecord:
     Every previous example goes first. The build's name is known before rendering (see
     ``build.build_name``); drop reasons are set by :func:`record` at the end. Dependency rows wait in
     a temporary table, in arrival order, and go into ``example_dep`` in key order after rendering
-    (:meth:`close`): one pass in b-tree order instead of millions of inserts all over it. It all
-    happens in the compile's transaction, so a failed compile leaves no trace.
+    (:meth:`close`): one pass in b-tree order instead of millions of inserts all over it. The
+    example table's indexes are dropped while its rows go in and built once at the end, for the
+    same reason (random hash ids made a unique index cost more than the rows). It all happens in
+    the compile's transaction, so a failed compile leaves no trace.
     """
 
     SPOOL = "example_dep_spool"
@@ -283,6 +286,8 @@ class StreamingRecord:
 
     def begin(self, build_id: str) -> None:
         delete_all_examples(self.session)
+        for index in _example_indexes():  # built again, sorted, once the rows are in (see close)
+            index.drop(self.session.connection())
         self.session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.SPOOL} (unit VARCHAR(600), "
                                   "example INTEGER)"))
         self.session.execute(text(f"DELETE FROM {self.SPOOL}"))
@@ -295,14 +300,17 @@ class StreamingRecord:
             c.deps = ""  # recorded; the candidate keeps what the duplicate check and the files need
 
     def close(self) -> None:
-        """Start moving the spooled dependency rows into ``example_dep``, in key order, in a thread.
+        """Start moving the spooled dependency rows into ``example_dep``, in key order, and building
+        the example indexes, in a thread.
 
         It is SQL alone (the driver lets go of the GIL), so the duplicate check and the build files
         go on meanwhile. Nothing else may use the session until :meth:`wait` returns.
         """
+        dialect = self.session.get_bind().dialect
         dbapi = self.session.connection().connection.driver_connection
         statements = (f"INSERT INTO {XD.name} (unit, example) SELECT unit, example FROM {self.SPOOL} "
-                      "ORDER BY unit, example", f"DROP TABLE {self.SPOOL}")
+                      "ORDER BY unit, example", f"DROP TABLE {self.SPOOL}",
+                      *(str(CreateIndex(index).compile(dialect=dialect)) for index in _example_indexes()))
         self._moving = _Side(lambda: _run_sql(dbapi, statements))
 
     def wait(self, raise_error: bool = True) -> None:
@@ -310,6 +318,11 @@ class StreamingRecord:
         moving, self._moving = self._moving, None
         if moving is not None:
             moving.wait(raise_error)
+
+
+def _example_indexes() -> list:
+    """The example table's indexes (all of them secondary), by name."""
+    return sorted(XE.indexes, key=lambda index: index.name)
 
 
 def _run_sql(dbapi, statements: tuple[str, ...]) -> None:

@@ -226,7 +226,7 @@ class Example(Base):
 
     __tablename__ = "example"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    id: Mapped[str] = mapped_column(String(40), unique=True)
+    id: Mapped[str] = mapped_column(String(40))  # unique: ix_example_id (an index a full compile rebuilds)
     unit: Mapped[str] = mapped_column(String(600), index=True)  # the primary unit (its render job)
     discipline: Mapped[str] = mapped_column(String(64))
     renderer: Mapped[str] = mapped_column(String(64))  # name@version
@@ -249,6 +249,7 @@ class ExampleDep(Base):
 
 
 Index("ix_example_stale", Example.stale)
+Index("ix_example_id", Example.id, unique=True)
 
 
 class Item(Base):

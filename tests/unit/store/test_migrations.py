@@ -137,6 +137,36 @@ def test_example_dep_keeps_its_rows_through_0007_and_back(store_url):
     engine.dispose()
 
 
+def test_example_ids_stay_unique_through_0008_and_back(store_url):
+    """0008 swaps the unique constraint on example.id for a unique index, keeping the rows."""
+    from sqlalchemy.exc import IntegrityError
+
+    from syllabus.store.tables import Example
+
+    engine = make_engine(store_url)
+    migrate.upgrade(engine, "0007_example_dep_compact")
+    XE = Example.__table__
+    row = {"unit": "concept:d:A", "discipline": "d", "renderer": "concept@2", "task": "concept.definition",
+           "template": "concept/definition/1.j2", "template_sha": "0123456789abcdef", "deps": "", "stale": 0,
+           "build": "0001-x"}
+    with engine.begin() as conn:
+        conn.execute(insert(XE), [{**row, "seq": i, "id": f"ex-{i}"} for i in range(1, 4)])
+    for target in ("0008_example_id_index", "0007_example_dep_compact", "0008_example_id_index"):
+        if target == "0007_example_dep_compact":
+            migrate.downgrade(engine, target)
+        else:
+            migrate.upgrade(engine, target)
+        with engine.connect() as conn:
+            assert conn.execute(select(XE.c.id).order_by(XE.c.seq)).scalars().all() == ["ex-1", "ex-2", "ex-3"]
+            unique_indexes = {i["name"] for i in inspect(conn).get_indexes("example") if i["unique"]}
+            constraints = {c["name"] for c in inspect(conn).get_unique_constraints("example")}
+        assert ("ix_example_id" in unique_indexes) == (target == "0008_example_id_index")
+        assert ("uq_example_id" in constraints) == (target == "0007_example_dep_compact")
+        with pytest.raises(IntegrityError), engine.begin() as conn:  # either way a duplicate id is refused
+            conn.execute(insert(XE).values(**row, seq=9, id="ex-2"))
+    engine.dispose()
+
+
 def test_revision_checks_agree_with_alembic_and_do_not_import_it(store_url, tmp_path):
     """head and current revision are read without Alembic, and give Alembic's answers."""
     import subprocess
