@@ -24,6 +24,7 @@ _A = _rng.integers(1, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
 _B = _rng.integers(0, (1 << 61) - 1, NUM_PERM, dtype=np.uint64)
 _WORD = re.compile(r"\w+")
 _END = "\x00"
+_BETWEEN = f" {_END} "  # between two texts: a word of its own
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -91,13 +92,13 @@ class _Words:
 
     def __init__(self) -> None:
         self.table = {i: " " for i in range(128) if not _is_word(chr(i))}
-        del self.table[0]  # the end-of-text mark stays
+        del self.table[ord(_END)]  # the end-of-text mark stays
         self.seen: set[str] = set()
 
     def __call__(self, texts: list[str]) -> list[str]:
-        joined = " \x00 ".join(texts).casefold()
+        joined = _BETWEEN.join(texts).casefold()
         if joined.count(_END) != len(texts) - 1:  # a NUL inside a text separates words like a space
-            joined = " \x00 ".join(t.replace(_END, " ") for t in texts).casefold()
+            joined = _BETWEEN.join(t.replace(_END, " ") for t in texts).casefold()
         if not joined.isascii():
             for ch in set(_NON_ASCII.findall(joined)) - self.seen:
                 self.seen.add(ch)
@@ -250,13 +251,11 @@ def _near_in_large(members, band, sig, wanted, threshold, near) -> None:
             key = np.zeros(len(members), dtype=np.uint64)
             for c in columns:  # the group's values mixed into one key (a chance collision only adds a pair)
                 key = key * np.uint64(0x9E3779B97F4A7C15) ^ sig[members, c].astype(np.uint64)
-        order = members[np.argsort(key, kind="stable")]  # each sub-bucket in index order
-        sorted_keys = np.sort(key, kind="stable")
-        starts = np.nonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])[0]
-        sizes = np.diff(np.r_[starts, len(order)]).astype(np.int64)
-        small = (sizes > 1) & (sizes <= _SMALL_BUCKET)
+        order, starts, sizes = _buckets(key, np.arange(len(key)))
+        order = members[order]  # each sub-bucket in index order, as members are
+        small = sizes <= _SMALL_BUCKET
         _near_in_small(order, starts[small], sizes[small], sig, wanted, threshold, near)
-        for start, size in zip(starts[sizes > _SMALL_BUCKET].tolist(), sizes[sizes > _SMALL_BUCKET].tolist()):
+        for start, size in zip(starts[~small].tolist(), sizes[~small].tolist()):
             _all_pairs(order[start:start + size], sig, wanted, threshold, near)
 
 

@@ -140,8 +140,8 @@ class Graph:
         """Load a whole discipline in a handful of queries (for full compiles)."""
         if discipline in self._complete:
             return
-        # rows are unpacked by position throughout: a row's attribute lookup by name costs more than
-        # the rest of its handling
+        # concept, relation and evidence rows (the bulk of a load) are unpacked by position: a row's
+        # attribute lookup by name costs more than the rest of its handling
         concept_rows = self.session.execute(select(*_CONCEPT_COLUMNS).where(C.c.discipline == discipline,
                                                                             _CONCEPT_OK)).all()
         ids = {r[0] for r in concept_rows}

@@ -108,6 +108,14 @@ def test_gap_concepts_are_backfilled_from_unit_keys(store_url):
                    "g5": (None, None)}
 
 
+def _up_down_up(engine, revision: str):
+    """Upgrade to *revision*, downgrade to the one before it, upgrade again: yields each revision reached."""
+    before = migrate.revisions()[migrate.revisions().index(revision) - 1]
+    for target, move in ((revision, migrate.upgrade), (before, migrate.downgrade), (revision, migrate.upgrade)):
+        move(engine, target)
+        yield target
+
+
 def test_example_dep_keeps_its_rows_through_0007_and_back(store_url):
     """0007 rebuilds example_dep (WITHOUT ROWID on SQLite, no example index) and keeps every row."""
     from sqlalchemy import text
@@ -120,11 +128,7 @@ def test_example_dep_keeps_its_rows_through_0007_and_back(store_url):
     with engine.begin() as conn:
         conn.execute(insert(ExampleDep.__table__), rows)
     XD = ExampleDep.__table__
-    for target in ("0007_example_dep_compact", "0006_gap_concepts", "0007_example_dep_compact"):
-        if target == "0006_gap_concepts":
-            migrate.downgrade(engine, target)
-        else:
-            migrate.upgrade(engine, target)
+    for target in _up_down_up(engine, "0007_example_dep_compact"):
         with engine.connect() as conn:
             got = conn.execute(select(XD.c.unit, XD.c.example).order_by(XD.c.unit, XD.c.example)).all()
             indexes = {i["name"] for i in inspect(conn).get_indexes("example_dep")}
@@ -151,11 +155,7 @@ def test_example_ids_stay_unique_through_0008_and_back(store_url):
            "build": "0001-x"}
     with engine.begin() as conn:
         conn.execute(insert(XE), [{**row, "seq": i, "id": f"ex-{i}"} for i in range(1, 4)])
-    for target in ("0008_example_id_index", "0007_example_dep_compact", "0008_example_id_index"):
-        if target == "0007_example_dep_compact":
-            migrate.downgrade(engine, target)
-        else:
-            migrate.upgrade(engine, target)
+    for target in _up_down_up(engine, "0008_example_id_index"):
         with engine.connect() as conn:
             assert conn.execute(select(XE.c.id).order_by(XE.c.seq)).scalars().all() == ["ex-1", "ex-2", "ex-3"]
             unique_indexes = {i["name"] for i in inspect(conn).get_indexes("example") if i["unique"]}
