@@ -18,11 +18,13 @@ child process:
    not in the previous build must be exactly the previous build's examples that depended on
    ``concept:<edited id>`` (same number, every one of them lists that unit among
    ``provenance.dependencies``, and none of the previous build's dependents was kept as is);
-   just before it, the disk's write speed (256 MiB written and synced in the workspace), since
-   an incremental build rewrites the whole examples.jsonl and is bound by that at scale;
+   how many of the build's 256 example shards were written anew (and their bytes) and how many
+   are hard links to the previous build's files; and, just before it, the disk's write speed
+   (256 MiB written and synced in the workspace), which bounds the shards it rewrites;
 5. **second clean compile** -- the store as loaded (a copy taken before the first compile) in a
-   second workspace folder, compiled from nothing: its ``examples.jsonl`` must be byte-identical
-   (sha256) to the first full compile's. ``--skip-second-clean`` leaves this out.
+   second workspace folder, compiled from nothing: its kept examples (the shard files read in
+   order) must be byte-identical (sha256) to the first full compile's. ``--skip-second-clean``
+   leaves this out.
 
 Wall times are taken around the child process (interpreter start-up and imports included, as a
 user would see them). Peak RSS is the high-water mark of the largest process of the command:
@@ -70,6 +72,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from compile_scale_data import Shape, add_shape_arguments, generate  # noqa: E402
+
+from syllabus.compile.layout import example_files  # noqa: E402
 
 TARGETS = {"full_s": 60.0, "full_rss_bytes": 4_000_000_000, "plan_s": 2.0, "incremental_s": 2.0}
 
@@ -166,19 +170,32 @@ def measure(cmd: list[str], logdir: Path, name: str) -> dict:
     return m
 
 
-def sha256_file(path: Path) -> str:
+def sha256_examples(build: Path) -> str:
+    """sha256 of a build's kept examples: its shard files read in order (the whole build in id order)."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
+    for path in example_files(build):
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                h.update(block)
     return h.hexdigest()
 
 
+def shards_shared(old: Path, new: Path) -> tuple[int, int, int]:
+    """(shard files of *new* hard-linked to *old*'s, shard files written anew, bytes written anew)."""
+    linked = written = size = 0
+    for path in example_files(new):
+        twin = old / path.relative_to(new)
+        if twin.is_file() and os.stat(twin).st_ino == os.stat(path).st_ino:
+            linked += 1
+        else:
+            written, size = written + 1, size + path.stat().st_size
+    return linked, written, size
+
+
 def example_ids(build: Path) -> dict[str, bytes]:
-    """id -> line, for examples.jsonl and dropped.jsonl of a build (lines start with {"id":"...")."""
+    """id -> line, for the kept and the dropped examples of a build (lines start with {"id":"...")."""
     out = {}
-    for name in ("examples.jsonl", "dropped.jsonl"):
-        path = build / name
+    for path in [*example_files(build), build / "dropped.jsonl"]:
         if not path.is_file():
             continue
         with open(path, "rb") as fh:
@@ -341,7 +358,7 @@ def main() -> int:
                 "memory_bytes": memory, "user_s": round(m["user_s"], 2),
                 "sys_s": round(m["sys_s"], 2), "examples": kept, "dropped": dropped,
                 "examples_per_s": round((kept + dropped) / m["wall_s"], 1), "build": first.name,
-                "by_task": manifest["counts"]["by_task"], "examples_bytes": (first / "examples.jsonl").stat().st_size,
+                "by_task": manifest["counts"]["by_task"], "examples_bytes": sum(p.stat().st_size for p in example_files(first)),
                 "profiled": bool(prof)}
         full["ok"] = {"time": full["wall_s"] <= TARGETS["full_s"],
                       "rss": memory <= TARGETS["full_rss_bytes"]}
@@ -387,7 +404,7 @@ def main() -> int:
         if prof:
             say(top_functions(prof))
 
-        # 4. incremental compile (it rewrites the whole examples.jsonl: the disk's speed just before is printed)
+        # 4. incremental compile (it rewrites the shards its changes fall in: the disk's speed just before is printed)
         name = "incremental"
         prof = logs / f"{name}.prof" if name in profiled else None
         disk = disk_write_speed(ws)
@@ -408,13 +425,16 @@ def main() -> int:
                "new_ids_depending_on_edit": len(with_dep), "previous_dependents": len(old_deps),
                "previous_dependents_kept": len(kept_stale), "build": second.name, "profiled": bool(prof),
                "disk_write_mb_s": disk}
+        inc["shards_linked"], inc["shards_written"], inc["shard_bytes_written"] = shards_shared(first, second)
         inc["only_dependents"] = (len(with_dep) == len(rerendered) == inc["rendered"] == len(old_deps)
                                   and not kept_stale)
         inc["ok"] = inc["wall_s"] <= TARGETS["incremental_s"]
         result["incremental"] = inc
         say(f"incremental compile: {inc['wall_s']:.2f} s, peak RSS {gb(inc['peak_rss_bytes'])}, "
             f"{inc['rendered']} examples re-rendered; the disk wrote {disk:,.0f} MB/s just before "
-            f"(256 MiB, synced)" + ("  [profiled]" if prof else ""))
+            f"(256 MiB, synced); {inc['shards_written']} example shards written "
+            f"({inc['shard_bytes_written'] / 1e6:,.0f} MB), {inc['shards_linked']} hard-linked to the previous build's"
+            + ("  [profiled]" if prof else ""))
         say(f"  target <= 2 s: {ok(inc['ok'])}; re-rendered only the edited concept's dependents: "
             f"{ok(inc['only_dependents'])} ({len(rerendered)} new ids, {len(with_dep)} of them depend on {unit}; "
             f"{len(old_deps)} previous dependents, {len(kept_stale)} of them kept unchanged)")
@@ -430,12 +450,12 @@ def main() -> int:
                 say(f"second clean compile FAILED (exit {m['rc']}):\n{m.get('error', '')}")
                 return 1
             other = (ws2 / "build" / "latest").resolve()
-            a, b = sha256_file(first / "examples.jsonl"), sha256_file(other / "examples.jsonl")
+            a, b = sha256_examples(first), sha256_examples(other)
             det = {"wall_s": round(m["wall_s"], 2), "peak_rss_bytes": m["peak_rss_bytes"], "sha256_first": a,
                    "sha256_second": b, "identical": a == b}
             result["determinism"] = det
             verdict, op = ("IDENTICAL", "==") if a == b else ("DIFFERENT", "!=")
-            say(f"second clean compile: {det['wall_s']:.1f} s, peak RSS {gb(det['peak_rss_bytes'])}; examples.jsonl "
+            say(f"second clean compile: {det['wall_s']:.1f} s, peak RSS {gb(det['peak_rss_bytes'])}; kept examples "
                 f"{verdict} (sha256 {a[:16]}... {op} {b[:16]}...)")
         failed = False
     except Exception:

@@ -91,7 +91,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "E070": ErrorSpec("No build `{build}`{where}.",
                       "Run `syllabus compile` first, or pick one listed by `syllabus builds list`."),
     "E071": ErrorSpec("Unknown example `{id}`.",
-                      "Example ids are in build/<id>/examples.jsonl (field `id`)."),
+                      "Example ids are in the build's examples/*.jsonl files (field `id`)."),
     "E072": ErrorSpec("Unknown export format `{format}`.",
                       "Use one of: {known}."),
     "E073": ErrorSpec("{file}:{line}: {detail}.",

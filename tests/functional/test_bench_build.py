@@ -241,8 +241,9 @@ def test_decontamination_flags_a_question_planted_in_a_training_prompt(built, sa
     assert {i["kind"] for i in leaked} == {"relation_object"}
     assert f"{len(leaked)} leaking items" in result.stdout
     prompts = set()
-    latest = sample_ws / "build" / "latest" / "examples.jsonl"
-    for line in latest.read_text().splitlines():
+    from syllabus.compile.layout import iter_lines
+
+    for line in iter_lines(sample_ws / "build" / "latest"):
         ex = json.loads(line)
         prompts.update(m["content"] for m in ex["messages"] if m["role"] == "user")
     assert all(i["question"] in prompts for i in leaked)

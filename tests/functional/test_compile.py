@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from syllabus.compile.fingerprint import parse_deps
+from syllabus.compile.layout import example_files, iter_lines
 from syllabus.config import load_workspace
 from syllabus.store import open_store
-from syllabus.compile.fingerprint import parse_deps
 from syllabus.store.tables import Chain, Example, ExampleDep, Relation
 
 pytestmark = pytest.mark.slow
@@ -27,12 +28,15 @@ def compile_json(cli, ws, *args):
 
 
 def examples(ws, build="latest"):
-    path = ws / "build" / build / "examples.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [json.loads(line) for line in iter_lines(ws / "build" / build)]
 
 
 def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """sha256 of a file, or of a build folder's kept examples (its shard files read in order)."""
+    h = hashlib.sha256()
+    for file in example_files(path) if path.is_dir() else [path]:
+        h.update(file.read_bytes())
+    return h.hexdigest()
 
 
 def edit_definition(ws: Path, old: str, new: str) -> None:
@@ -133,17 +137,70 @@ def test_edit_rerenders_exactly_the_dependents_and_matches_a_clean_compile(sampl
     assert plan["counts"]["rendered"] == len(plan["changes"])
     report = compile_json(cli, sample_ws)
     assert report["counts"] == plan["counts"]
-    old_lines = _lines_by_id(sample_ws / "build" / plan_parent(sample_ws) / "examples.jsonl")
-    new_lines = _lines_by_id(sample_ws / "build/latest/examples.jsonl")
+    old_lines = _lines_by_id(sample_ws / "build" / plan_parent(sample_ws))
+    new_lines = _lines_by_id(sample_ws / "build/latest")
     common = old_lines.keys() & new_lines.keys()
     assert all(old_lines[i] == new_lines[i] for i in common)  # reused byte for byte
     assert len(common) >= len(before) - len(dependents) - 2  # at most a dedup flip or two besides the dependents
     assert_dependency_index_matches(sample_ws)  # the replaced examples' dependency rows went with them
     # incremental == clean, byte for byte
     clean = clean_compile(sample_ws, cli, tmp_path / "clean")
-    for name in ("examples.jsonl", "dropped.jsonl"):
+    for name in (".", "dropped.jsonl"):  # "." : the build's kept examples
         assert sha(clean / "build/latest" / name) == sha(sample_ws / "build/latest" / name)
     assert compile_json(cli, sample_ws)["up_to_date"]
+
+
+def test_an_incremental_build_links_the_shards_it_did_not_change(sample_ws, cli):
+    first = compile_json(cli, sample_ws)["build"]
+    edit_definition(sample_ws, "The rate at which the velocity of a body changes with time", "Velocity's rate of change")
+    cli(sample_ws, "ontology", "import")
+    report = compile_json(cli, sample_ws)
+    old, new = sample_ws / "build" / first, sample_ws / "build" / report["build"]
+    names = sorted({p.name for p in example_files(old)} | {p.name for p in example_files(new)})
+    linked = rewritten = 0
+    for name in names:
+        a, b = old / "examples" / name, new / "examples" / name
+        same = a.is_file() and b.is_file() and a.read_bytes() == b.read_bytes()
+        assert same == (b.is_file() and a.is_file() and os.stat(a).st_ino == os.stat(b).st_ino), name
+        linked, rewritten = linked + same, rewritten + (not same)
+    assert 0 < rewritten <= 2 * report["counts"]["rendered"] + 2 and linked > rewritten
+    assert sha(new) == sha(clean_compile(sample_ws, cli, sample_ws.parent / "clean") / "build/latest")
+
+
+def _to_single_file_layout(folder: Path) -> None:
+    """Rewrite a build as builds were written before shards: one examples.jsonl, offsets into it."""
+    import numpy as np
+
+    data = b"".join(p.read_bytes() for p in example_files(folder))
+    with np.load(folder / "index.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    kept = np.nonzero(~arrays["dropped"])[0]
+    lengths = arrays["len"][kept]
+    arrays["off"][kept] = np.cumsum(np.r_[0, lengths[:-1]])
+    np.savez(folder / "index.npz", **arrays)
+    shutil.rmtree(folder / "examples")
+    (folder / "examples.jsonl").write_bytes(data)
+
+
+def test_a_parent_build_in_the_single_file_layout_is_read_and_reused(sample_ws, cli, tmp_path):
+    first = compile_json(cli, sample_ws)["build"]
+    old = sample_ws / "build" / first
+    kept_sha = sha(old)
+    _to_single_file_layout(old)
+    assert sha(old) == kept_sha and example_files(old) == [old / "examples.jsonl"]
+    row = examples(sample_ws)[-1]
+    shown = json.loads(cli(sample_ws, "explain", row["id"], "--json").stdout)
+    assert shown["build"] == first and shown["messages"] == row["messages"]
+    edit_definition(sample_ws, "The rate at which the velocity of a body changes with time", "Velocity's rate of change")
+    cli(sample_ws, "ontology", "import")
+    plan = compile_json(cli, sample_ws, "--plan")
+    report = compile_json(cli, sample_ws)
+    assert report["counts"]["rendered"] == plan["counts"]["rendered"] < len(examples(sample_ws)) // 10
+    diff = json.loads(cli(sample_ws, "builds", "diff", first, report["build"], "--json").stdout)
+    assert diff["changed"] > 0 and diff["unchanged"] > 1000
+    new = sample_ws / "build" / report["build"]
+    assert (new / "examples").is_dir() and not (new / "examples.jsonl").exists()
+    assert sha(new) == sha(clean_compile(sample_ws, cli, tmp_path / "clean") / "build/latest")
 
 
 def assert_dependency_index_matches(ws: Path) -> None:
@@ -170,8 +227,8 @@ def assert_example_indexes(ws: Path) -> None:
                        "ix_example_unit": (("unit",), False)}
 
 
-def _lines_by_id(path: Path) -> dict[str, bytes]:
-    return {json.loads(line)["id"]: line for line in path.read_bytes().splitlines()}
+def _lines_by_id(folder: Path) -> dict[str, bytes]:
+    return {json.loads(line)["id"]: line for line in iter_lines(folder)}
 
 
 def plan_parent(ws: Path) -> str:
@@ -200,7 +257,7 @@ def test_trace_reports_each_phase_only_when_asked(sample_ws, cli, monkeypatch):
     assert traced.exit_code == 0, traced.output
     lines = [line for line in traced.stderr.splitlines() if line.startswith("syllabus trace:")]
     phases = [line.split("GB", 1)[1].strip() for line in lines]
-    for phase in ("parent build read", "fingerprints", "duplicate check", "examples.jsonl written",
+    for phase in ("parent build read", "fingerprints", "duplicate check", "examples written",
                   "build files staged", "store rows written", "committed", "published"):
         assert any(p.startswith(phase) for p in phases), (phase, phases)
     assert any(p.startswith("rendered ") for p in phases)
@@ -211,7 +268,7 @@ def test_trace_reports_each_phase_only_when_asked(sample_ws, cli, monkeypatch):
 def test_two_clean_compiles_are_byte_identical(sample_ws, cli, tmp_path):
     a = clean_compile(sample_ws, cli, tmp_path / "a")
     b = clean_compile(sample_ws, cli, tmp_path / "b")
-    assert sha(a / "build/latest/examples.jsonl") == sha(b / "build/latest/examples.jsonl")
+    assert sha(a / "build/latest") == sha(b / "build/latest")
     assert os.readlink(a / "build/latest") == os.readlink(b / "build/latest")
 
 
@@ -353,12 +410,12 @@ def test_a_compile_killed_midway_leaves_the_previous_build_and_the_next_compile_
                                                                                           tmp_path):
     first = compile_json(cli, sample_ws)
     latest = sample_ws / "build" / "latest"
-    before = sha(latest / "examples.jsonl")
+    before = sha(latest)
     edit_definition(sample_ws, "The rate at which the velocity of a body changes with time", "Velocity's rate of change")
     cli(sample_ws, "ontology", "import")
     killed = _run(sample_ws, "compile", env={"SYLLABUS_FAILPOINT": point})
     assert killed.returncode == -9, killed.stderr
-    assert os.readlink(latest) == first["build"] and sha(latest / "examples.jsonl") == before
+    assert os.readlink(latest) == first["build"] and sha(latest) == before
     done = _run(sample_ws, "compile", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout[done.stdout.index("{"):])
@@ -369,7 +426,7 @@ def test_a_compile_killed_midway_leaves_the_previous_build_and_the_next_compile_
     else:
         assert report["counts"]["changed"] > 0
     clean = clean_compile(sample_ws, cli, tmp_path / "clean")
-    assert sha(clean / "build/latest/examples.jsonl") == sha(latest / "examples.jsonl")
+    assert sha(clean / "build/latest") == sha(latest)
 
 
 def test_a_write_error_while_staging_is_coded_and_changes_nothing(sample_ws, cli, monkeypatch):
@@ -379,7 +436,7 @@ def test_a_write_error_while_staging_is_coded_and_changes_nothing(sample_ws, cli
 
     first = compile_json(cli, sample_ws)
     latest = sample_ws / "build" / "latest"
-    before = sha(latest / "examples.jsonl")
+    before = sha(latest)
     edit_definition(sample_ws, "The rate at which the velocity of a body changes with time", "Velocity's rate of change")
     cli(sample_ws, "ontology", "import")
 
@@ -390,7 +447,7 @@ def test_a_write_error_while_staging_is_coded_and_changes_nothing(sample_ws, cli
     result = cli(sample_ws, "compile")
     assert result.exit_code == 2 and "E074" in result.stderr and "No space left" in result.stderr
     assert not list((sample_ws / "build").glob(".tmp-*"))
-    assert os.readlink(latest) == first["build"] and sha(latest / "examples.jsonl") == before
+    assert os.readlink(latest) == first["build"] and sha(latest) == before
     assert [b.name for b in (sample_ws / "build").iterdir() if b.name[0].isdigit()] == [first["build"]]
     monkeypatch.undo()
     assert compile_json(cli, sample_ws)["counts"]["changed"] > 0
@@ -429,11 +486,11 @@ def test_a_second_compile_waits_or_fails_with_a_coded_error(sample_ws, cli):
 
 def test_a_deleted_build_folder_is_rebuilt_in_full(sample_ws, cli, tmp_path):
     first = compile_json(cli, sample_ws)
-    before = sha(sample_ws / "build/latest/examples.jsonl")
+    before = sha(sample_ws / "build/latest")
     shutil.rmtree(sample_ws / "build")
     again = compile_json(cli, sample_ws)
     assert again["counts"]["rendered"] == first["counts"]["rendered"]
-    assert sha(sample_ws / "build/latest/examples.jsonl") == before
+    assert sha(sample_ws / "build/latest") == before
 
 
 def test_forked_workers_compile_byte_identical_builds(sample_ws, cli, tmp_path, monkeypatch):
@@ -481,7 +538,7 @@ def test_forked_workers_compile_byte_identical_builds(sample_ws, cli, tmp_path, 
     # once the render workers are forked, the parent lets the loaded graph go and loads on demand
     assert graphs == [os.getpid(), os.getpid()]
     assert one["counts"] == two["counts"] and one["changes"] == two["changes"]
-    for name in ("examples.jsonl", "dropped.jsonl", "manifest.json"):
+    for name in (".", "dropped.jsonl", "manifest.json"):  # "." : the build's kept examples
         assert sha(serial / "build/latest" / name) == sha(sample_ws / "build/latest" / name)
     assert_dependency_index_matches(sample_ws)
     assert not list((sample_ws / "build").glob(".tmp-*"))  # the spool folder is gone

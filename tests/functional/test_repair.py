@@ -19,7 +19,9 @@ def run_json(cli, ws, *args):
 
 
 def build_examples(ws, build="latest"):
-    return {json.loads(x)["id"]: json.loads(x) for x in (ws / "build" / build / "examples.jsonl").read_text().splitlines()}
+    from syllabus.compile.layout import iter_lines
+
+    return {ex["id"]: ex for ex in map(json.loads, iter_lines(ws / "build" / build))}
 
 
 def plant(ws, gaps, items=()):

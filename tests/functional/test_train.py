@@ -88,7 +88,7 @@ def test_chat_template_and_assistant_only_labels(ws):
 def test_patch_examples_are_added_and_replayed(ws, cli, tmp_path):
     from syllabus.compile.exporters import read_examples
 
-    examples = read_examples(next((ws / "build").glob("0001-*")) / "examples.jsonl")
+    examples = read_examples(next((ws / "build").glob("0001-*")))
     patch = tmp_path / "patch.jsonl"
     fake = [dict(e, id=e["id"] + "-p", units=["gap:g1"]) for e in examples[:6]]
     patch.write_text("".join(json.dumps(e) + "\n" for e in fake), encoding="utf-8")

@@ -1,6 +1,6 @@
 """Decontamination: benchmark items whose question a training prompt of the latest build contains.
 
-Every item's question is compared with the user prompts of ``build/latest/examples.jsonl`` by
+Every item's question is compared with the user prompts of the latest build's examples by
 long word n-grams (lower-cased ``\\w+`` tokens; each run of sentence punctuation, and the start
 and end of a text, is one boundary token; n = :data:`N` = 13):
 
@@ -218,25 +218,27 @@ def _scan_block(block, wanted: dict[int, np.ndarray], vocab: _Vocab, found: dict
                 found[key] = f"example {example} ({task})"
 
 
-def user_prompts(path: Path) -> Iterator[tuple[str, str, str]]:
-    """(example id, task, user messages) of each line of an examples.jsonl."""
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            ex = json.loads(line)
-            text = "\n".join(m.get("content", "") for m in ex.get("messages", []) if m.get("role") == "user")
-            yield ex.get("id", "?"), ex.get("task", "?"), text
+def user_prompts(folder: Path) -> Iterator[tuple[str, str, str]]:
+    """(example id, task, user messages) of each kept example of a build folder."""
+    from syllabus.compile.layout import iter_lines
+
+    for line in iter_lines(folder):
+        if not line.strip():
+            continue
+        ex = json.loads(line)
+        text = "\n".join(m.get("content", "") for m in ex.get("messages", []) if m.get("role") == "user")
+        yield ex.get("id", "?"), ex.get("task", "?"), text
 
 
 def latest_examples(ws) -> tuple[str | None, Path | None]:
-    """(build id, examples.jsonl) of the workspace's latest build, or (None, None) when there is none."""
-    from syllabus.compile.output import EXAMPLES, MANIFEST
+    """(build id, build folder) of the workspace's latest build, or (None, None) when there is none."""
+    from syllabus.compile.layout import example_files
+    from syllabus.compile.output import MANIFEST
 
-    latest = ws.path(ws.config.compile.build_dir) / "latest"
-    if not (latest / MANIFEST).is_file() or not (latest / EXAMPLES).is_file():
+    latest = (ws.path(ws.config.compile.build_dir) / "latest").resolve()
+    if not (latest / MANIFEST).is_file() or not example_files(latest):
         return None, None
-    return latest.resolve().name, latest / EXAMPLES
+    return latest.name, latest
 
 
 def decontaminate(session, ws, disciplines: list[str]) -> LeakReport:

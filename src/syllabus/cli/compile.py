@@ -28,7 +28,7 @@ def compile_cmd(
                                           help="Processes for a large compile (default: [compile] workers; 0: one per core)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Render the graph into training examples: build/<id>/ with examples.jsonl and manifest.json."""
+    """Render the graph into training examples: build/<id>/ with examples/*.jsonl and manifest.json."""
     from syllabus.compile.pipeline import build_root, run_compile
 
     ws = workspace()
@@ -64,7 +64,7 @@ def print_compile(outcome, as_json: bool) -> None:
 
 
 def explain_cmd(
-    example_id: str = typer.Argument(..., help="Example id (field `id` in examples.jsonl)."),
+    example_id: str = typer.Argument(..., help="Example id (field `id` of a build's examples)."),
     build: Optional[str] = typer.Option(None, "--build", help="Look in this build (default: newest first)."),
     out: Optional[str] = typer.Option(None, "--out", help="Build folder root."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -145,11 +145,11 @@ def export_cmd(
 ) -> None:
     """Export a build as OpenAI chat JSONL, ShareGPT (+ LLaMA-Factory entry), Alpaca or Parquet."""
     from syllabus.compile.exporters import export_build
-    from syllabus.compile.output import EXAMPLES, build_folder
+    from syllabus.compile.output import build_folder
 
     ws = workspace()
     folder = build_folder(_root(ws, builds_root), build)
-    report = export_build(folder / EXAMPLES, fmt, Path(out_path), validation=validation, seed=seed)
+    report = export_build(folder, fmt, Path(out_path), validation=validation, seed=seed)
     report["build"] = folder.name
     if as_json:
         emit_json(report)

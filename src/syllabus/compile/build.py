@@ -740,7 +740,7 @@ def load_index(path: Path) -> dict | None:
         return None
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
-    arrays["src"] = arrays["dropped"].astype(np.int64)  # 0: examples.jsonl, 1: dropped.jsonl
+    arrays["src"] = arrays["dropped"].astype(np.int64)  # 0: kept (see output._line_sources), 1: dropped.jsonl
     # only dropped examples have a reason, stored for them alone (indexes written before that: for all)
     at = arrays.pop("reason_at", None)
     at = np.arange(len(arrays["ids"])) if at is None else at

@@ -1,4 +1,4 @@
-"""Exporters: a build's ``examples.jsonl`` written in the formats trainers read.
+"""Exporters: a build's examples written in the formats trainers read.
 
 ``export_build`` reads and checks the examples, splits them train/validation by primary unit
 and hands the splits to an exporter from :data:`EXPORTERS`. ``out`` is always a folder:
@@ -39,6 +39,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from syllabus.compile import layout
 from syllabus.errors import SyllabusError
 
 SCHEMA_VERSION = 1
@@ -54,34 +55,40 @@ Exporter = Callable[[dict[str, Optional[list[Example]]], Path, str], dict[str, O
 # Reading and splitting
 
 def read_examples(path: Path) -> list[Example]:
-    """The examples of a build's ``examples.jsonl``, checked (E073 names the bad line)."""
+    """The examples of a build folder (its shard files, in id order) or of one JSONL file, checked
+    (E073 names the file and the bad line; E070 when there is nothing to read)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SyllabusError("E070", build=path.parent.name,
-                            where=f" ({path}: {exc.strerror or exc})") from exc
+    files = layout.example_files(path) if path.is_dir() else [path]
+    if not files:
+        raise SyllabusError("E070", build=path.name, where=f" ({path}: no examples files)")
     examples: list[Example] = []
-    first_line: dict[str, int] = {}
-    for lineno, raw in enumerate(data.split(b"\n"), 1):
-        if not raw.strip():
-            continue
+    first_line: dict[str, tuple[Path, int]] = {}
+    for file in files:
         try:
-            example = _check_example(json.loads(raw.decode("utf-8")))
-        except UnicodeDecodeError as exc:
-            raise SyllabusError("E073", file=str(path), line=lineno,
-                                detail=f"not valid UTF-8 (byte {exc.start})") from exc
-        except json.JSONDecodeError as exc:
-            raise SyllabusError("E073", file=str(path), line=lineno,
-                                detail=f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
-        except ValueError as exc:
-            raise SyllabusError("E073", file=str(path), line=lineno, detail=str(exc)) from exc
-        if example["id"] in first_line:
-            raise SyllabusError("E073", file=str(path), line=lineno,
-                                detail=f"duplicate example id {example['id']} (first on line "
-                                       f"{first_line[example['id']]})")
-        first_line[example["id"]] = lineno
-        examples.append(example)
+            data = file.read_bytes()
+        except OSError as exc:
+            raise SyllabusError("E070", build=file.parent.name,
+                                where=f" ({file}: {exc.strerror or exc})") from exc
+        for lineno, raw in enumerate(data.split(b"\n"), 1):
+            if not raw.strip():
+                continue
+            try:
+                example = _check_example(json.loads(raw.decode("utf-8")))
+            except UnicodeDecodeError as exc:
+                raise SyllabusError("E073", file=str(file), line=lineno,
+                                    detail=f"not valid UTF-8 (byte {exc.start})") from exc
+            except json.JSONDecodeError as exc:
+                raise SyllabusError("E073", file=str(file), line=lineno,
+                                    detail=f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
+            except ValueError as exc:
+                raise SyllabusError("E073", file=str(file), line=lineno, detail=str(exc)) from exc
+            if example["id"] in first_line:
+                where, line = first_line[example["id"]]
+                first = f"line {line}" if where == file else f"{where.name} line {line}"
+                raise SyllabusError("E073", file=str(file), line=lineno,
+                                    detail=f"duplicate example id {example['id']} (first on {first})")
+            first_line[example["id"]] = (file, lineno)
+            examples.append(example)
     return examples
 
 
@@ -250,7 +257,8 @@ def exporter_names() -> list[str]:
 
 def export_build(examples_path: Path, fmt: str, out: Path, *, validation: float = 0.0, seed: int = 0,
                  dataset_name: str = "syllabus") -> dict[str, Any]:
-    """Export a build's examples in format *fmt* into the folder *out*; return a report.
+    """Export the examples of a build folder (or of one JSONL file) in format *fmt* into the folder
+    *out*; return a report.
 
     With ``validation`` > 0 the examples are split by primary unit (``units[0]``, see
     :func:`split_of`), so one unit's examples never land on both sides. The report is

@@ -27,12 +27,12 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex
 
-from syllabus.compile import trace
+from syllabus.compile import layout, trace
 from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_all_examples, delete_examples, next_seq
 from syllabus.compile.fingerprint import canonical, dep_keys, digest
 from syllabus.errors import SyllabusError
 
-EXAMPLES, DROPPED, INDEX, MANIFEST = "examples.jsonl", "dropped.jsonl", "index.npz", "manifest.json"
+INDEX, MANIFEST = "index.npz", "manifest.json"
 _RECORD_BATCH = 200_000
 _KERNEL_COPY = 1 << 20  # runs of lines this long or longer are copied by copy_file_range
 _SYNC_STEP = 256 << 20  # while a large file is written, what is written so far is synced every this many bytes
@@ -118,21 +118,33 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
     manifest = {"build": build_id, **manifest}
     staging = root / f".tmp-{build_id}"
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    (staging / layout.SHARDS).mkdir(parents=True)
     syncing = _Syncer()  # the examples reach the disk while the index and the manifest are written
-    sources = [parent_dir / EXAMPLES if parent_dir else None, parent_dir / DROPPED if parent_dir else None,
-               *(compiled.spool_dir / name for name in compiled.spools)]
-    parts = [(EXAMPLES, np.nonzero(kept)[0]), (DROPPED, np.nonzero(~kept)[0])]
+    files, arrays, linkable = _line_sources(arrays, parent_dir, [compiled.spool_dir / name for name in compiled.spools])
+    kept_at, dropped_at = np.nonzero(kept)[0], np.nonzero(~kept)[0]
+    bounds = layout.shard_bounds(arrays["ids"][kept_at])
     offsets = np.zeros(len(arrays["ids"]), dtype=np.int64)
-    for _, order in parts:
-        offsets[order] = line_offsets(arrays["len"][order])
+    offsets[kept_at] = shard_offsets(arrays["len"][kept_at], bounds)
+    offsets[dropped_at] = line_offsets(arrays["len"][dropped_at])
     # the index and the manifest need only the offsets: a thread writes them while the lines are copied
     side = _Side(lambda: _write_index_and_manifest(staging, arrays, offsets, manifest, syncing))
     try:
-        for name, order in parts:
-            _assemble(staging / name, order, arrays, sources, lambda path=staging / name: syncing.add(path))
-            syncing.add(staging / name)
-            trace.phase(f"{name} written")
+        for shard, start, end in zip(layout.SHARD_NAMES, bounds[:-1].tolist(), bounds[1:].tolist()):
+            rows, path = kept_at[start:end], layout.shard_path(staging, shard)
+            if not len(rows):
+                continue
+            whole = _whole_file(arrays, rows, files, linkable)
+            if whole is not None:
+                os.link(whole, path)  # the parent's shard, already on the disk: nothing to write or sync
+            else:
+                _assemble(path, rows, arrays, files, lambda: syncing.add(path))
+                syncing.add(path)
+        syncing.add(staging / layout.SHARDS)
+        trace.phase("examples written")
+        dropped_path = staging / layout.DROPPED
+        _assemble(dropped_path, dropped_at, arrays, files, lambda: syncing.add(dropped_path))
+        syncing.add(dropped_path)
+        trace.phase(f"{layout.DROPPED} written")
         side.wait()
         syncing.add(staging)
         trace.phase("index and manifest written")
@@ -145,6 +157,37 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
         shutil.rmtree(staging, ignore_errors=True)
         raise SyllabusError("E074", file=str(staging), detail=exc.strerror or str(exc)) from exc
     return Staged(build_id, seq, staging, root / build_id, manifest)
+
+
+def _line_sources(arrays: dict, parent_dir: Path | None, spools: list[Path]) -> tuple[list[Path | None], dict, int]:
+    """The files lines are copied from, *arrays* with ``src`` coding a line's file among them, and
+    the first code of the parent's shard files (codes from there on may be hard-linked).
+
+    In the candidate arrays ``src`` is 0 for the parent's kept examples, 1 for its dropped ones and
+    2, 3, ... for the spool files; a sharded parent's kept example is coded here by its shard.
+    """
+    single = parent_dir / layout.SINGLE if parent_dir and not layout.is_sharded(parent_dir) else None
+    files = [single, parent_dir / layout.DROPPED if parent_dir else None, *spools]
+    if parent_dir is None or single is not None:
+        return files, arrays, len(files)
+    src = arrays["src"].copy()
+    in_parent = np.nonzero(src == 0)[0]
+    bounds = layout.shard_bounds(arrays["ids"])
+    linkable = len(files)
+    src[in_parent] = linkable + np.searchsorted(bounds, in_parent, side="right") - 1
+    files += [layout.shard_path(parent_dir, shard) for shard in layout.SHARD_NAMES]
+    return files, {**arrays, "src": src}, linkable
+
+
+def _whole_file(arrays: dict, rows: np.ndarray, files: list[Path | None], linkable: int) -> Path | None:
+    """The parent's shard file when a shard's lines (*rows*) are that file, whole and in order."""
+    src, off, length = arrays["src"][rows], arrays["off"][rows], arrays["len"][rows]
+    first = int(src[0])
+    if first < linkable or (src != first).any():
+        return None
+    if off[0] != 0 or not (off[1:] == off[:-1] + length[:-1]).all():
+        return None
+    return files[first] if int(length.sum()) == files[first].stat().st_size else None
 
 
 def _write_index_and_manifest(staging: Path, arrays: dict, offsets: np.ndarray, manifest: dict,
@@ -389,6 +432,14 @@ def _point_latest(root: Path, build_id: str) -> None:
 def line_offsets(lengths: np.ndarray) -> np.ndarray:
     """Where each line starts in a file of lines of these *lengths*, written one after another."""
     return np.cumsum(np.r_[0, lengths[:-1]]).astype(np.int64) if len(lengths) else np.zeros(0, np.int64)
+
+
+def shard_offsets(lengths: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Where each line starts in its shard file: lines of these *lengths* in id order, shards cut at *bounds*."""
+    offsets = line_offsets(lengths)
+    first = bounds[:-1][bounds[:-1] < len(lengths)]  # each non-empty shard's first line
+    counts = np.diff(np.r_[first, len(lengths)])
+    return offsets - np.repeat(offsets[first], counts)
 
 
 def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | None],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syllabus.compile.build import XB, XE, XU, load_index
-from syllabus.compile.output import DROPPED, EXAMPLES, INDEX, MANIFEST, build_folder
+from syllabus.compile import layout
+from syllabus.compile.output import INDEX, MANIFEST, build_folder
 from syllabus.errors import SyllabusError
 from syllabus.store.queries import source_line
 from syllabus.store.tables import Chunk, Document, Evidence
@@ -28,9 +30,8 @@ def read_example(folder: Path, example_id: str) -> tuple[dict, str | None] | Non
     if i >= len(ids) or ids[i].decode() != example_id:
         return None
     dropped = bool(index["dropped"][i])
-    with open(folder / (DROPPED if dropped else EXAMPLES), "rb") as fh:
-        fh.seek(int(index["off"][i]))
-        line = fh.read(int(index["len"][i]))
+    with open(layout.example_file(folder, example_id, dropped), "rb") as fh:
+        line = os.pread(fh.fileno(), int(index["len"][i]), int(index["off"][i]))
     return json.loads(line), (index["reason"].get(ids[i]) if dropped else None)
 
 
@@ -110,11 +111,10 @@ def diff_builds(root: Path, a: str, b: str) -> dict:
 def _slots(folder: Path, index: dict, ids: np.ndarray) -> dict[tuple[str, str], tuple[str, str, str]]:
     pos = np.searchsorted(index["ids"], ids)
     out = {}
-    with open(folder / EXAMPLES, "rb") as fh:
-        for p in pos.tolist():
-            fh.seek(int(index["off"][p]))
-            ex = json.loads(fh.read(int(index["len"][p])))
-            out[(ex["units"][0], ex["task"])] = (ex["id"], ex["discipline"], ex["task"])
+    for eid, p in zip(ids.tolist(), pos.tolist()):
+        with open(layout.example_file(folder, eid.decode()), "rb") as fh:
+            ex = json.loads(os.pread(fh.fileno(), int(index["len"][p]), int(index["off"][p])))
+        out[(ex["units"][0], ex["task"])] = (ex["id"], ex["discipline"], ex["task"])
     return out
 
 

@@ -34,7 +34,7 @@ def read_patch(path: Path) -> list[dict[str, Any]]:
     """Patch examples from a JSONL file of compiled examples, or from a build folder (its gap examples)."""
     path = Path(path)
     if path.is_dir():
-        return [ex for ex in read_examples(path / "examples.jsonl") if is_patch(ex)]
+        return [ex for ex in read_examples(path) if is_patch(ex)]
     if not path.is_file():
         raise SyllabusError("E093", source=str(path), detail="no such file or build folder")
     return read_examples(path)

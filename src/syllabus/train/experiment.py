@@ -400,7 +400,7 @@ def _example_ids(ws) -> set[str]:
     from syllabus.compile.output import build_folder
     from syllabus.compile.pipeline import build_root
 
-    return {ex["id"] for ex in read_examples(build_folder(build_root(ws), None) / "examples.jsonl")}
+    return {ex["id"] for ex in read_examples(build_folder(build_root(ws), None))}
 
 
 def _new_patches(ws, before: set[str]) -> list[dict]:
@@ -409,7 +409,7 @@ def _new_patches(ws, before: set[str]) -> list[dict]:
     from syllabus.compile.pipeline import build_root
     from syllabus.train.data import is_patch
 
-    examples = read_examples(build_folder(build_root(ws), None) / "examples.jsonl")
+    examples = read_examples(build_folder(build_root(ws), None))
     return [ex for ex in examples if is_patch(ex) and ex["id"] not in before]
 
 

@@ -83,7 +83,7 @@ def train(ws, opts: TrainOptions, progress: Progress | None = None) -> dict[str,
     if opts.method not in DEFAULT_LR:
         raise ValueError(f"method must be lora or full, not {opts.method!r}")
     build_dir = build_folder(build_root(ws), None if opts.build == "latest" else opts.build)
-    build_examples = read_examples(build_dir / "examples.jsonl")
+    build_examples = read_examples(build_dir)
     if opts.base_examples_only:
         build_examples = [ex for ex in build_examples if not training_data.is_patch(ex)]
     patches: list[dict] = []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from syllabus.compile.exporters import EXPORTERS, export_build, exporter_names, split_of
+from syllabus.compile.exporters import EXPORTERS, export_build, exporter_names, read_examples, split_of
 from syllabus.errors import SyllabusError
 
 SYSTEM = {"role": "system", "content": "You are a physics tutor."}
@@ -299,3 +299,32 @@ def test_unreadable_dataset_info_is_not_overwritten(previous, examples):
         export_build(examples, "sharegpt", out)
     assert err.value.code == "E074" and err.value.fields["file"] == str(out / "dataset_info.json")
     assert snapshot(out) == before
+
+
+def test_a_build_folder_is_read_shard_by_shard_in_id_order(tmp_path):
+    from syllabus.compile.layout import shard_path
+
+    build = tmp_path / "b-1"
+    (build / "examples").mkdir(parents=True)
+    ids = ["ex-" + h * 32 for h in "f0a"]  # shards ff, 00, aa
+    for eid in ids:
+        write_examples(shard_path(build, eid[3:5]), [dict(EXAMPLES[0], id=eid)])
+    assert [ex["id"] for ex in read_examples(build)] == sorted(ids)
+    # a bad line names its shard file; a duplicate id names the shard it came first in
+    shard = shard_path(build, "aa")
+    shard.write_text(shard.read_text(encoding="utf-8") + '{"id": 1}\n', encoding="utf-8")
+    with pytest.raises(SyllabusError) as err:
+        read_examples(build)
+    assert err.value.fields["file"] == str(shard) and err.value.fields["line"] == 2
+    write_examples(shard, [dict(EXAMPLES[0], id=ids[2]), dict(EXAMPLES[0], id=ids[1])])
+    with pytest.raises(SyllabusError) as err:
+        read_examples(build)
+    assert "duplicate example id" in err.value.message and "(first on 00.jsonl line 1)" in err.value.message
+
+
+def test_a_build_folder_without_examples_is_a_missing_build(tmp_path):
+    (tmp_path / "b-9" / "examples").mkdir(parents=True)
+    with pytest.raises(SyllabusError) as err:
+        export_build(tmp_path / "b-9", "openai", tmp_path / "out")
+    assert err.value.code == "E070" and "b-9" in err.value.message
+    assert not (tmp_path / "out").exists()
