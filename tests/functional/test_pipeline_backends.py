@@ -60,6 +60,7 @@ def _compile_incrementally(ws, cli, tmp_path):
 
     first = json.loads(cli(ws.root, "compile", "--json").stdout)
     assert first["counts"]["new"] > 100
+    _assert_dependency_rows_match(ws)  # made by the database from the deps column (a compile from nothing)
     st = open_store(ws.store_url)
     with st.transaction() as s:
         s.execute(update(Concept).where(Concept.id == "phys:Acceleration").values(definition="How fast velocity changes."))
@@ -68,6 +69,23 @@ def _compile_incrementally(ws, cli, tmp_path):
     assert 0 < second["counts"]["changed"] < first["counts"]["new"] // 5
     assert all("concept:phys:Acceleration changed: definition" in c["reasons"] for c in second["changes"])
     assert json.loads(cli(ws.root, "compile", "--json").stdout)["up_to_date"]
+    _assert_dependency_rows_match(ws)  # replaced examples' rows went, the new ones' came (written from Python)
+
+
+def _assert_dependency_rows_match(ws) -> None:
+    """example_dep holds exactly the (unit, example) pairs the example rows' deps columns list."""
+    from sqlalchemy import select
+
+    from syllabus.compile.fingerprint import parse_deps
+    from syllabus.store.tables import Example, ExampleDep
+
+    st = open_store(ws.store_url)
+    with st.transaction() as s:
+        deps = s.execute(select(Example.seq, Example.deps)).all()
+        got = set(s.execute(select(ExampleDep.unit, ExampleDep.example)).all())
+    st.close()
+    assert all(text.startswith("{") for _, text in deps)
+    assert got and got == {(k, seq) for seq, text in deps for k in parse_deps(text)}
 
 
 def test_cli_ingest_extract_chains_json(tmp_path, cli):

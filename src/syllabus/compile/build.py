@@ -82,7 +82,7 @@ class Candidate:
     task: str
     template: str
     template_sha: str
-    deps: str  # compact dependency map, see fingerprint.deps_text
+    deps: str  # the dependency map as JSON (unit key -> fingerprint, keys sorted), as the store keeps it
     src: str = ""
     off: int = 0
     length: int = 0
@@ -449,17 +449,17 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
                 tpl = variants[pick % len(variants)]
                 eid = "ex-" + digest("|".join((renderer.ref, tpl.sha, run.settings["system_template"], str(seed),
                                                task.name, job, deps_key)))
-                planned[(renderer.name, task.name)] = (eid, renderer, tpl, deps, deps_key, task)
+                planned[(renderer.name, task.name)] = (eid, renderer, tpl, deps, task)
     old = run.old_rows.get(job, {})
     old_by_slot = {(r["renderer"].split("@")[0], r["task"]): r for r in old.values()}
     rendered, changes, removed = [], [], []
     discipline = None
-    for slot, (eid, renderer, tpl, deps, deps_key, task) in sorted(planned.items()):
+    for slot, (eid, renderer, tpl, deps, task) in sorted(planned.items()):
         previous = old_by_slot.get(slot)
         if previous is not None and previous["id"] == eid:  # reused byte for byte
             continue
         discipline = discipline or graph_discipline(run.graph, job)
-        rendered.append(_render(templates, renderer, tpl, deps, deps_key, task, job, discipline, eid, seed))
+        rendered.append(_render(templates, renderer, tpl, deps, task, job, discipline, eid, seed))
         why = _why(deps, previous, run.reasons, tpl, renderer) if previous else None
         changes.append(Change("changed" if previous else "new", job, task.name, eid,
                               previous["id"] if previous else None, why))
@@ -480,7 +480,7 @@ def graph_discipline(graph: Graph, job: str) -> str:
 _encode_line = compact_encoder()
 
 
-def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, deps_key: str, task, job: str,
+def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, task, job: str,
             discipline: str, eid: str, seed: int) -> tuple[Candidate, bytes, str]:
     """(candidate, its JSON line, its user + assistant text for the duplicate check)."""
     context = {"discipline": discipline, **task.context}
@@ -495,7 +495,7 @@ def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, deps_key:
     record = {"id": eid, "discipline": discipline, "task": task.name, "split": "train",
               "units": [job, *[u for u in task.units if u != job]], "messages": messages, "provenance": provenance}
     line = (_encode_line(record) + "\n").encode()
-    cand = Candidate(eid, job, discipline, renderer.ref, task.name, tpl.name, tpl.sha, deps_key)
+    cand = Candidate(eid, job, discipline, renderer.ref, task.name, tpl.name, tpl.sha, _encode_line(deps))
     return cand, line, blocks["user"] + "\n" + blocks["assistant"]
 
 

@@ -98,16 +98,13 @@ def _ev(e) -> list:
 
 
 def deps_text(keys: list[str], fps: list[str]) -> str:
-    """A dependency map as compact text (``key fingerprint`` per line; *keys* sorted): hashed and stored."""
+    """A dependency map as compact text (``key fingerprint`` per line; *keys* sorted), hashed into example ids."""
     return "\n".join(map(" ".join, zip(keys, fps)))
 
 
-def dep_keys(text: str) -> list[str]:
-    """The unit keys of a compact dependency map (see :func:`deps_text`)."""
-    return [line.rsplit(" ", 1)[0] for line in text.splitlines() if line]
-
-
 def parse_deps(text: str) -> dict[str, str]:
-    if text.startswith("{"):  # stores compiled before the compact form
+    """A stored dependency map: JSON (key -> fingerprint), or the ``key fingerprint`` lines
+    (see :func:`deps_text`) that rows written by earlier versions hold."""
+    if text.startswith("{"):
         return json.loads(text)
     return dict(line.rsplit(" ", 1) for line in text.splitlines() if line)

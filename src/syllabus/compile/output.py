@@ -29,7 +29,7 @@ from sqlalchemy.schema import CreateIndex
 
 from syllabus.compile import layout, trace
 from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_all_examples, delete_examples, next_seq
-from syllabus.compile.fingerprint import canonical, dep_keys, digest
+from syllabus.compile.fingerprint import canonical, digest, parse_deps
 from syllabus.errors import SyllabusError
 
 INDEX, MANIFEST = "index.npz", "manifest.json"
@@ -291,19 +291,19 @@ _EXAMPLE_COLUMNS = ("seq", "id", "unit", "discipline", "renderer", "task", "temp
 
 
 def insert_examples(session: Session, new: list, next_seq: int, build: str, reason_of: dict[str, str | None],
-                    dep_table: str = XD.name) -> None:
-    """Example rows (seq from *next_seq*) and their dependency rows (into *dep_table*); a reason taken
+                    with_deps: bool = True) -> None:
+    """Example rows (seq from *next_seq*) and, *with_deps*, their dependency rows; a reason taken
     from *reason_of* is used up."""
     for lo in range(0, len(new), _RECORD_BATCH):  # in batches: the dependency rows of 1.5M examples are many
         rows, deps = [], []
         for seq, c in enumerate(new[lo:lo + _RECORD_BATCH], next_seq + lo):
             rows.append((seq, c.id, c.unit, c.discipline, c.renderer, c.task, c.template, c.template_sha, c.deps,
                          reason_of.pop(c.id, None), 0, build))
-            deps += [(k, seq) for k in dep_keys(c.deps)]
+            if with_deps:
+                deps += [(k, seq) for k in parse_deps(c.deps)]
         bulk_insert(session, XE.name, _EXAMPLE_COLUMNS, rows)
-        if dep_table == XD.name:
-            deps.sort()
-        bulk_insert(session, dep_table, ("unit", "example"), deps)
+        deps.sort()
+        bulk_insert(session, XD.name, ("unit", "example"), deps)
 
 
 class StreamingRecord:
@@ -311,15 +311,14 @@ class StreamingRecord:
     examples arrive (in the parent, while the workers render the next blocks), not afterwards.
 
     Every previous example goes first. The build's name is known before rendering (see
-    ``build.build_name``); drop reasons are set by :func:`record` at the end. Dependency rows wait in
-    a temporary table, in arrival order, and go into ``example_dep`` in key order after rendering
-    (:meth:`close`): one pass in b-tree order instead of millions of inserts all over it. The
-    example table's indexes are dropped while its rows go in and built once at the end, for the
-    same reason (random hash ids made a unique index cost more than the rows). It all happens in
-    the compile's transaction, so a failed compile leaves no trace.
+    ``build.build_name``); drop reasons are set by :func:`record` at the end. Dependency rows are
+    made after rendering (:meth:`close`) by the database itself, from the example rows' ``deps``
+    JSON, in key order: one pass in b-tree order instead of millions of inserts all over it, and
+    none of the ~10 rows per example built in Python while the workers render. The example table's
+    indexes are dropped while its rows go in and built once at the end, for the same reason
+    (random hash ids made a unique index cost more than the rows). It all happens in the compile's
+    transaction, so a failed compile leaves no trace.
     """
-
-    SPOOL = "example_dep_spool"
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -331,28 +330,27 @@ class StreamingRecord:
         delete_all_examples(self.session)
         for index in _example_indexes():  # built again, sorted, once the rows are in (see close)
             index.drop(self.session.connection())
-        self.session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.SPOOL} (unit VARCHAR(600), "
-                                  "example INTEGER)"))
-        self.session.execute(text(f"DELETE FROM {self.SPOOL}"))
         self.next_seq, self.build = 1, build_id
 
     def add(self, new: list) -> None:
-        insert_examples(self.session, new, self.next_seq, self.build, {}, dep_table=self.SPOOL)
+        insert_examples(self.session, new, self.next_seq, self.build, {}, with_deps=False)
         self.next_seq += len(new)
         for c in new:
             c.deps = ""  # recorded; the candidate keeps what the duplicate check and the files need
 
     def close(self) -> None:
-        """Start moving the spooled dependency rows into ``example_dep``, in key order, and building
-        the example indexes, in a thread.
+        """Start making the ``example_dep`` rows from the example rows, in key order, and building the
+        example indexes, in a thread.
 
         It is SQL alone (the driver lets go of the GIL), so the duplicate check and the build files
         go on meanwhile. Nothing else may use the session until :meth:`wait` returns.
         """
         dialect = self.session.get_bind().dialect
         dbapi = self.session.connection().connection.driver_connection
-        statements = (f"INSERT INTO {XD.name} (unit, example) SELECT unit, example FROM {self.SPOOL} "
-                      "ORDER BY unit, example", f"DROP TABLE {self.SPOOL}",
+        keys = (f"json_each({XE.name}.deps) AS d" if dialect.name == "sqlite"
+                else f"LATERAL json_object_keys({XE.name}.deps::json) AS d(key)")
+        statements = (f"INSERT INTO {XD.name} (unit, example) SELECT d.key, {XE.name}.seq FROM {XE.name} "
+                      f"CROSS JOIN {keys} ORDER BY 1, 2",
                       *(str(CreateIndex(index).compile(dialect=dialect)) for index in _example_indexes()))
         self._moving = _Side(lambda: _run_sql(dbapi, statements))
 
