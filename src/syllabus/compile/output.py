@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex
 

@@ -10,8 +10,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syllabus.compile.build import XB, XE, XU, load_index
 from syllabus.compile import layout
+from syllabus.compile.build import XB, XE, XU, load_index
 from syllabus.compile.output import INDEX, MANIFEST, build_folder
 from syllabus.errors import SyllabusError
 from syllabus.store.queries import source_line
