@@ -64,31 +64,37 @@ def read_examples(path: Path) -> list[Example]:
     examples: list[Example] = []
     first_line: dict[str, tuple[Path, int]] = {}
     for file in files:
+        examples += _read_file(file, first_line)
+    return examples
+
+
+def _read_file(file: Path, first_line: dict[str, tuple[Path, int]]) -> list[Example]:
+    """The checked examples of one JSONL file; *first_line* (id -> file and line seen on) grows."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise SyllabusError("E070", build=file.parent.name, where=f" ({file}: {exc.strerror or exc})") from exc
+    examples = []
+    for lineno, raw in enumerate(data.split(b"\n"), 1):
+        if not raw.strip():
+            continue
         try:
-            data = file.read_bytes()
-        except OSError as exc:
-            raise SyllabusError("E070", build=file.parent.name,
-                                where=f" ({file}: {exc.strerror or exc})") from exc
-        for lineno, raw in enumerate(data.split(b"\n"), 1):
-            if not raw.strip():
-                continue
-            try:
-                example = _check_example(json.loads(raw.decode("utf-8")))
-            except UnicodeDecodeError as exc:
-                raise SyllabusError("E073", file=str(file), line=lineno,
-                                    detail=f"not valid UTF-8 (byte {exc.start})") from exc
-            except json.JSONDecodeError as exc:
-                raise SyllabusError("E073", file=str(file), line=lineno,
-                                    detail=f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
-            except ValueError as exc:
-                raise SyllabusError("E073", file=str(file), line=lineno, detail=str(exc)) from exc
-            if example["id"] in first_line:
-                where, line = first_line[example["id"]]
-                first = f"line {line}" if where == file else f"{where.name} line {line}"
-                raise SyllabusError("E073", file=str(file), line=lineno,
-                                    detail=f"duplicate example id {example['id']} (first on {first})")
-            first_line[example["id"]] = (file, lineno)
-            examples.append(example)
+            example = _check_example(json.loads(raw.decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            raise SyllabusError("E073", file=str(file), line=lineno,
+                                detail=f"not valid UTF-8 (byte {exc.start})") from exc
+        except json.JSONDecodeError as exc:
+            raise SyllabusError("E073", file=str(file), line=lineno,
+                                detail=f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
+        except ValueError as exc:
+            raise SyllabusError("E073", file=str(file), line=lineno, detail=str(exc)) from exc
+        if example["id"] in first_line:
+            where, line = first_line[example["id"]]
+            first = f"line {line}" if where == file else f"{where.name} line {line}"
+            raise SyllabusError("E073", file=str(file), line=lineno,
+                                detail=f"duplicate example id {example['id']} (first on {first})")
+        first_line[example["id"]] = (file, lineno)
+        examples.append(example)
     return examples
 
 
