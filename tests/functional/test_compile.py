@@ -256,13 +256,15 @@ def test_trace_reports_each_phase_only_when_asked(sample_ws, cli, monkeypatch):
     traced = cli(sample_ws, "compile")
     assert traced.exit_code == 0, traced.output
     lines = [line for line in traced.stderr.splitlines() if line.startswith("syllabus trace:")]
-    phases = [line.split("GB", 1)[1].strip() for line in lines]
+    phases = [line.split("s CPU", 1)[1].strip() for line in lines]
     for phase in ("parent build read", "fingerprints", "duplicate check", "examples written",
                   "build files staged", "store rows written", "committed", "published"):
         assert any(p.startswith(phase) for p in phases), (phase, phases)
     assert any(p.startswith("rendered ") for p in phases)
     seconds = [float(line.split()[2]) for line in lines]
     assert seconds == sorted(seconds)
+    cpu = [float(line.split("GB", 1)[1].split()[0]) for line in lines]
+    assert cpu == sorted(cpu) and cpu[-1] > 0
 
 
 def test_two_clean_compiles_are_byte_identical(sample_ws, cli, tmp_path):

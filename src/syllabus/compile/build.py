@@ -17,11 +17,11 @@ The result is a :class:`Compiled` that :mod:`syllabus.compile.output` writes and
 from __future__ import annotations
 
 import json
-import operator
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from sqlalchemy import bindparam, delete, func, or_, select
@@ -62,18 +62,11 @@ _PLACEHOLDER = ("todo", "tbd", "lorem ipsum", "n/a", "none", "null", "placeholde
 XU, XE, XD, XB, XJ = (t.__table__ for t in (Unit, Example, ExampleDep, Build, GraphChange))
 
 
-def _pickled_as_call(cls):
-    """Pickle a slotted dataclass as a call of its constructor with its field values: a third of the
-    default's time (worker processes send back a million and a half candidates and changes)."""
-    values = operator.attrgetter(*cls.__slots__)
-    cls.__reduce__ = lambda self: (cls, values(self))
-    return cls
+class Candidate(NamedTuple):
+    """An example rendered by this compile, as its store row has it (its line is in a spool file).
 
-
-@_pickled_as_call
-@dataclass(slots=True)
-class Candidate:
-    """An example rendered by this compile: its line is in a spool file (``src``) at ``off``."""
+    A tuple, so that the million and a half of a large compile travel from the worker processes
+    and are kept at a fraction of an object's cost."""
 
     id: str
     unit: str
@@ -83,14 +76,9 @@ class Candidate:
     template: str
     template_sha: str
     deps: str  # the dependency map as JSON (unit key -> fingerprint, keys sorted), as the store keeps it
-    src: str = ""
-    off: int = 0
-    length: int = 0
 
 
-@_pickled_as_call
-@dataclass(slots=True)
-class Change:
+class Change(NamedTuple):
     status: str  # new | changed | removed
     unit: str
     task: str
@@ -108,6 +96,67 @@ class Change:
 
 
 @dataclass
+class Rendered:
+    """The examples a compile rendered, as columns in id order. A compile from nothing streams the
+    store rows out as blocks arrive (see ``output.StreamingRecord``) and keeps only these columns."""
+
+    ids: np.ndarray  # S35, sorted (ids are ASCII: byte order is str order)
+    exact: np.ndarray  # uint64, the duplicate check's text hashes
+    sig: np.ndarray  # uint32 [n, NUM_PERM], MinHash signatures
+    src: np.ndarray  # int64, the spool file of each line: an index into ``spools``
+    off: np.ndarray  # int64, where the line starts in that file
+    length: np.ndarray  # int64, its bytes
+    disc: np.ndarray  # int32, an index into ``disc_names``
+    task: np.ndarray  # int32, an index into ``task_names``
+    gap: np.ndarray  # bool: a patch example (of a gap unit), exempt from the duplicate check
+    spools: list[str]
+    disc_names: list[str]
+    task_names: list[str]
+    rows: list[Candidate]  # the candidates in id order; empty when their rows were streamed
+
+
+class _Collector:
+    """Render blocks gathered in arrival order into :class:`Rendered` columns."""
+
+    def __init__(self, keep_rows: bool) -> None:
+        self.keep_rows = keep_rows
+        self.rows: list[Candidate] = []
+        self.parts: dict[str, list] = defaultdict(list)
+        self.codes: dict[str, dict[str, int]] = {"src": {}, "disc": {}, "task": {}}
+
+    def _code(self, column: str, name: str) -> int:
+        return self.codes[column].setdefault(name, len(self.codes[column]))
+
+    def add(self, block: "_RenderBlock") -> None:
+        new, parts, code = block.new, self.parts, self._code
+        parts["ids"].append(np.array([c.id for c in new], dtype="S35"))
+        parts["exact"].append(block.exact)
+        parts["sig"].append(block.sig)
+        parts["src"].append(np.full(len(new), code("src", block.src), dtype=np.int64))
+        parts["off"].append(block.off)
+        parts["length"].append(block.length)
+        parts["disc"].append(np.array([code("disc", c.discipline) for c in new], dtype=np.int32))
+        parts["task"].append(np.array([code("task", c.task) for c in new], dtype=np.int32))
+        parts["gap"].append(np.array([c.unit.startswith("gap:") for c in new], dtype=bool))
+        if self.keep_rows:
+            self.rows += new
+
+    def finish(self) -> Rendered:
+        empty = {"ids": np.zeros(0, "S35"), "exact": np.zeros(0, np.uint64), "sig": np.zeros((0, dedup.NUM_PERM), np.uint32),
+                 "disc": np.zeros(0, np.int32), "task": np.zeros(0, np.int32), "gap": np.zeros(0, bool)}
+        cols = {k: np.concatenate(self.parts[k]) if self.parts[k] else empty.get(k, np.zeros(0, np.int64))
+                for k in ("ids", "exact", "sig", "src", "off", "length", "disc", "task", "gap")}
+        order = np.argsort(cols["ids"], kind="stable")
+        cols = {k: v[order] for k, v in cols.items()}
+        names = {k: sorted(v, key=v.get) for k, v in self.codes.items()}
+        spools = sorted(names["src"])  # spool files in name order: their codes as indexes into that list
+        remap = np.array([spools.index(n) for n in names["src"]], dtype=np.int64)
+        cols["src"] = remap[cols["src"]] if len(remap) else cols["src"]
+        rows = [self.rows[i] for i in order.tolist()] if self.keep_rows else []
+        return Rendered(**cols, spools=spools, disc_names=names["disc"], task_names=names["task"], rows=rows)
+
+
+@dataclass
 class Compiled:
     """Everything a compile decided; nothing is written until :func:`output.stage` and :func:`output.record`."""
 
@@ -116,7 +165,7 @@ class Compiled:
     settings: dict
     changes: list[Change]
     counts: dict
-    new: list[Candidate]  # rendered this time, sorted by id
+    new: list[Candidate]  # rendered this time, sorted by id (empty when streamed: the rows are in the store)
     removed_ids: list[str]
     unit_updates: dict[str, tuple[str, str, str] | None]  # key -> (discipline, fp, field hashes JSON) | None
     stale_units: set[str]  # changed units whose dependents were left stale (unselected jobs)
@@ -275,40 +324,34 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     streamed = sink is not None and parent_index is None  # every previous example goes
     if streamed:
         sink.begin(build_id)
-    new: list[Candidate] = []
-    exact, sig = [np.zeros(0, np.uint64)], [np.zeros((0, dedup.NUM_PERM), np.uint32)]
+    collected = _Collector(keep_rows=not streamed)
     changes: list[Change] = []
     removed: list[str] = []
     for block in _in_blocks(_render_block, sorted(selected), run, workers, per_item=False, last=True):
         if streamed:
             sink.add(block.new)
-        new += block.new
-        exact.append(block.exact)
-        sig.append(block.sig)
+        collected.add(block)
         changes += block.changes
         removed += block.removed
     spool.close()
     if streamed:
         sink.close()  # the store's side goes on in a thread while the duplicate check runs
-    trace.phase(f"rendered {len(new):,} examples")
     del run, fp_of, fps  # the graph is no longer read: free it before the duplicate check and the files
-    new_ids = np.array([c.id for c in new], dtype="S35")  # ids are ASCII: byte order is str order
-    order = np.argsort(new_ids)
-    new = [new[i] for i in order.tolist()]
-    new_ids, new_exact, new_sig = new_ids[order], np.concatenate(exact)[order], np.concatenate(sig)[order]
+    rendered = collected.finish()
+    trace.phase(f"rendered {len(rendered.ids):,} examples")
     changes.sort(key=lambda c: c.unit)  # job order whichever process planned a job (the sort is stable)
     if parent_index is None:
         removed = sorted(set(removed) | set(old_ids))
     by_status = Counter(c.status for c in changes)
     counts = {"new": by_status["new"], "changed": by_status["changed"], "removed": by_status["removed"],
-              "rendered": len(new), "unchanged": existing - len(removed)}
-    result = Compiled(parent=parent, build_id=build_id, settings=settings, changes=changes, counts=counts, new=new,
+              "rendered": len(rendered.ids), "unchanged": existing - len(removed)}
+    result = Compiled(parent=parent, build_id=build_id, settings=settings, changes=changes, counts=counts,
+                      new=rendered.rows,
                       removed_ids=removed, unit_updates=unit_updates, stale_units=changed_keys, pending_jobs=pending,
                       redone_jobs=selected, journal_max=journal_max, fingerprint_sums=fingerprint_sums,
                       selector=selector.text if selector else None, full=full, streamed=streamed,
-                      spool_dir=spool.folder, spools=sorted({c.src for c in new}))
-    result.dedup_arrays = _dedup(parent_index, new, new_ids, new_exact, new_sig, result.spools, removed,
-                                 cfg.near_duplicate_threshold)
+                      spool_dir=spool.folder, spools=rendered.spools)
+    result.dedup_arrays = _dedup(parent_index, rendered, removed, cfg.near_duplicate_threshold)
     trace.phase("duplicate check")
     return result
 
@@ -328,6 +371,7 @@ class _Run:
     reasons: "_Reasons" = field(default_factory=lambda: _Reasons())
 
     def __post_init__(self) -> None:
+        self.parts = _LineParts(self.templates, self.seed)
         self.by_kind: dict[str, list[Renderer]] = defaultdict(list)
         for r in sorted(self.registry.values(), key=lambda r: r.name):
             self.by_kind[r.kind].append(r)
@@ -392,6 +436,9 @@ def _fields_block(keys: list[str]) -> _FieldsBlock:
 @dataclass
 class _RenderBlock:
     new: list[Candidate]
+    src: str  # the spool file their lines went to, one after the other
+    off: np.ndarray
+    length: np.ndarray
     exact: np.ndarray
     sig: np.ndarray
     changes: list[Change]
@@ -415,19 +462,18 @@ def _render_block(jobs: list[str]) -> _RenderBlock:
             texts.append(text)
         changes += planned[1]
         removed += planned[2]
-    if lines:
-        name, offset = run.spool.write(b"".join(lines))
-        for cand, line in zip(new, lines):
-            cand.src, cand.off, cand.length = name, offset, len(line)
-            offset += len(line)
+    name, offset = run.spool.write(b"".join(lines)) if lines else ("", 0)
+    length = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+    off = offset + np.cumsum(length) - length
     exact, sig = dedup.signatures(texts)
-    return _RenderBlock(new, exact, sig, changes, removed, deferred)
+    return _RenderBlock(new, name, off, length, exact, sig, changes, removed, deferred)
 
 
 def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
     """One job's examples: (rendered (candidate, line, text), changes, removed ids)."""
     kind, ident = split_key(job)
     templates, seed, fp_of = run.templates, run.seed, run.fp_of
+    known = fp_of.fresh.__getitem__
     choice = Choice(seed, job)
     planned = {}
     for renderer in run.by_kind.get(kind, ()):
@@ -435,7 +481,10 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
             reader = Reader(run.graph)
             made = task_fn(reader, ident, choice)
             keys = sorted(reader.keys)
-            fps = list(map(fp_of, keys))
+            try:  # a full compile knows every fingerprint already: no call per key
+                fps = list(map(known, keys))
+            except KeyError:
+                fps = list(map(fp_of, keys))
             deps = dict(zip(keys, fps))
             deps_key = deps_text(keys, fps)
             for task in made if isinstance(made, list) else [made] if made is not None else []:
@@ -459,7 +508,7 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
         if previous is not None and previous["id"] == eid:  # reused byte for byte
             continue
         discipline = discipline or graph_discipline(run.graph, job)
-        rendered.append(_render(templates, renderer, tpl, deps, task, job, discipline, eid, seed))
+        rendered.append(_render(run.parts, renderer, tpl, deps, task, job, discipline, eid))
         why = _why(deps, previous, run.reasons, tpl, renderer) if previous else None
         changes.append(Change("changed" if previous else "new", job, task.name, eid,
                               previous["id"] if previous else None, why))
@@ -478,25 +527,63 @@ def graph_discipline(graph: Graph, job: str) -> str:
 
 
 _encode_line = compact_encoder()
+_quote = json.encoder.encode_basestring  # the function the line encoder quotes strings with
 
 
-def _render(templates: Templates, renderer: Renderer, tpl, deps: dict, task, job: str,
-            discipline: str, eid: str, seed: int) -> tuple[Candidate, bytes, str]:
-    """(candidate, its JSON line, its user + assistant text for the duplicate check)."""
+class _LineParts:
+    """The parts of an example's JSON line that many examples share, encoded once.
+
+    A line is ``_encode_line`` of the record that :func:`_render` describes; only the id, units,
+    user and assistant texts, evidence and dependencies differ from one example to the next, so
+    the rest is cached per (discipline, task) and per (renderer, template) and the line is joined
+    from the pieces: the same bytes as encoding the whole record, at a fraction of the cost.
+    """
+
+    def __init__(self, templates: Templates, seed: int) -> None:
+        self.templates, self.seed = templates, seed
+        self._head: dict[tuple[str, str], tuple[str, str]] = {}
+        self._tail: dict[tuple[str, str, str], str] = {}
+
+    def head(self, discipline: str, task: str) -> tuple[str, str]:
+        """(what follows the id up to the units, what follows the units up to the user text)."""
+        key = (discipline, task)
+        if key not in self._head:
+            system = _quote(self.templates.system(discipline))
+            self._head[key] = (f',"discipline":{_quote(discipline)},"task":{_quote(task)},"split":"train","units":',
+                               f',"messages":[{{"role":"system","content":{system}}},{{"role":"user","content":')
+        return self._head[key]
+
+    def tail(self, renderer: str, template: str, sha: str) -> str:
+        """What follows the assistant text up to the evidence."""
+        key = (renderer, template, sha)
+        if key not in self._tail:
+            self._tail[key] = (f'}}],"provenance":{{"renderer":{_quote(renderer)},"template":{_quote(template)},'
+                               f'"template_sha256":{_quote(sha)},"seed":{_encode_line(self.seed)},"evidence":')
+        return self._tail[key]
+
+
+def _render(parts: _LineParts, renderer: Renderer, tpl, deps: dict, task, job: str,
+            discipline: str, eid: str) -> tuple[Candidate, bytes, str]:
+    """(candidate, its JSON line, its user + assistant text for the duplicate check).
+
+    The line encodes ``{"id", "discipline", "task", "split": "train", "units", "messages": [system,
+    user, assistant], "provenance": {"renderer", "template", "template_sha256", "seed", "evidence",
+    "dependencies"}}`` (see :class:`_LineParts`).
+    """
     context = {"discipline": discipline, **task.context}
-    blocks = templates.render(tpl.name, context)
-    system = templates.system(discipline)
-    for role in ("user", "assistant"):
-        _check_content(blocks[role], role, job, renderer.ref, tpl.name)
-    messages = [{"role": "system", "content": system}, {"role": "user", "content": blocks["user"]},
-                {"role": "assistant", "content": blocks["assistant"]}]
-    provenance = {"renderer": renderer.ref, "template": tpl.name, "template_sha256": tpl.sha, "seed": seed,
-                  "evidence": [e.to_dict() for e in task.evidence], "dependencies": deps}
-    record = {"id": eid, "discipline": discipline, "task": task.name, "split": "train",
-              "units": [job, *[u for u in task.units if u != job]], "messages": messages, "provenance": provenance}
-    line = (_encode_line(record) + "\n").encode()
-    cand = Candidate(eid, job, discipline, renderer.ref, task.name, tpl.name, tpl.sha, _encode_line(deps))
-    return cand, line, blocks["user"] + "\n" + blocks["assistant"]
+    blocks = parts.templates.render(tpl.name, context)
+    user, assistant = blocks["user"], blocks["assistant"]
+    _check_content(user, "user", job, renderer.ref, tpl.name)
+    _check_content(assistant, "assistant", job, renderer.ref, tpl.name)
+    head, messages = parts.head(discipline, task.name)
+    deps_json = _encode_line(deps)
+    line = "".join((
+        '{"id":', _quote(eid), head, _encode_line([job, *[u for u in task.units if u != job]]), messages,
+        _quote(user), '},{"role":"assistant","content":', _quote(assistant),
+        parts.tail(renderer.ref, tpl.name, tpl.sha), _encode_line([e.to_dict() for e in task.evidence]),
+        ',"dependencies":', deps_json, "}}\n")).encode()
+    cand = Candidate(eid, job, discipline, renderer.ref, task.name, tpl.name, tpl.sha, deps_json)
+    return cand, line, user + "\n" + assistant
 
 
 def _check_content(text: str, role: str, unit: str, renderer: str, template: str) -> None:
@@ -631,10 +718,9 @@ def _count_examples(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(XE)) or 0
 
 
-def _dedup(parent_index: dict | None, new: list[Candidate], new_ids: np.ndarray, new_exact: np.ndarray,
-           new_sig: np.ndarray, spools: list[str], removed: list[str], threshold: float) -> dict:
-    """Merge the parent's candidates with this compile's (*new*, sorted by id, and their ids, hashes and
-    signatures) and decide drops around what changed."""
+def _dedup(parent_index: dict | None, new: Rendered, removed: list[str], threshold: float) -> dict:
+    """Merge the parent's candidates with this compile's (*new*, in id order) and decide drops around
+    what changed."""
     if parent_index is None:
         parent_index = {"ids": np.zeros(0, dtype="S35"), "exact": np.zeros(0, dtype=np.uint64),
                         "sig": np.zeros((0, dedup.NUM_PERM), dtype=np.uint32), "dropped": np.zeros(0, dtype=bool),
@@ -644,13 +730,14 @@ def _dedup(parent_index: dict | None, new: list[Candidate], new_ids: np.ndarray,
     a = {k: parent_index[k] for k in ("ids", "exact", "sig", "dropped", "src", "off", "len", "disc", "task")}
     # one code table for disciplines and tasks across parent and new examples
     tables = {}
-    for col, attr in (("disc", "discipline"), ("task", "task")):
-        old_names = list(parent_index[f"{col}_names"])
-        names = sorted(set(old_names) | {getattr(c, attr) for c in new})
+    for col in ("disc", "task"):
+        old_names, new_names = list(parent_index[f"{col}_names"]), getattr(new, f"{col}_names")
+        names = sorted(set(old_names) | set(new_names))
         code = {n: i for i, n in enumerate(names)}
         remap = np.array([code[n] for n in old_names], dtype=np.int32)
         a[col] = remap[a[col]] if len(old_names) else a[col].astype(np.int32)
-        tables[col] = (names, np.array([code[getattr(c, attr)] for c in new], dtype=np.int32))
+        remap = np.array([code[n] for n in new_names], dtype=np.int32)
+        tables[col] = (names, remap[getattr(new, col)] if len(new_names) else getattr(new, col))
     reason = dict(parent_index["reason"])  # example id (bytes) -> why it is dropped; kept examples have none
     gone = _positions(a["ids"], np.array(sorted(removed), dtype="S35"))
     probe_exact, probe_sig = a["exact"][gone], a["sig"][gone]
@@ -658,16 +745,14 @@ def _dedup(parent_index: dict | None, new: list[Candidate], new_ids: np.ndarray,
         reason.pop(eid, None)
     # patch examples (gap units) are deliberate variations on one fact: exempt from the gate, in both
     # roles, by signatures that collide with nothing (so a repair never drops a regular example either)
-    for k, c in enumerate(new):
-        if c.unit.startswith("gap:"):
-            new_exact[k], new_sig[k] = dedup.unique_signature(c.id)
-    code = {name: 2 + i for i, name in enumerate(spools)}  # 0, 1: the parent's files; 2, ...: the spool files
+    new_ids, new_exact, new_sig = new.ids, new.exact, new.sig
+    for k in np.flatnonzero(new.gap).tolist():
+        new_exact[k], new_sig[k] = dedup.unique_signature(new_ids[k].decode())
     at = np.searchsorted(a["ids"], new_ids)  # where each new id goes among the kept ones (no new id is kept)
     pos = at - np.searchsorted(gone, at)
-    inserts = {"ids": new_ids, "exact": new_exact, "sig": new_sig, "dropped": np.zeros(len(new), dtype=bool),
-               "src": np.array([code[c.src] for c in new], dtype=np.int64),
-               "off": np.array([c.off for c in new], dtype=np.int64),
-               "len": np.array([c.length for c in new], dtype=np.int64), "disc": tables["disc"][1],
+    # src: 0, 1 for the parent's files, 2, ... for the spool files
+    inserts = {"ids": new_ids, "exact": new_exact, "sig": new_sig, "dropped": np.zeros(len(new_ids), dtype=bool),
+               "src": new.src + 2, "off": new.off, "len": new.length, "disc": tables["disc"][1],
                "task": tables["task"][1]}
     for k, v in inserts.items():
         a[k] = _splice(a[k], gone, pos, v)

@@ -297,8 +297,7 @@ def insert_examples(session: Session, new: list, next_seq: int, build: str, reas
     for lo in range(0, len(new), _RECORD_BATCH):  # in batches: the dependency rows of 1.5M examples are many
         rows, deps = [], []
         for seq, c in enumerate(new[lo:lo + _RECORD_BATCH], next_seq + lo):
-            rows.append((seq, c.id, c.unit, c.discipline, c.renderer, c.task, c.template, c.template_sha, c.deps,
-                         reason_of.pop(c.id, None), 0, build))
+            rows.append((seq, *c, reason_of.pop(c.id, None) if reason_of else None, 0, build))  # c: a Candidate
             if with_deps:
                 deps += [(k, seq) for k in parse_deps(c.deps)]
         bulk_insert(session, XE.name, _EXAMPLE_COLUMNS, rows)
@@ -335,8 +334,6 @@ class StreamingRecord:
     def add(self, new: list) -> None:
         insert_examples(self.session, new, self.next_seq, self.build, {}, with_deps=False)
         self.next_seq += len(new)
-        for c in new:
-            c.deps = ""  # recorded; the candidate keeps what the duplicate check and the files need
 
     def close(self) -> None:
         """Start making the ``example_dep`` rows from the example rows, in key order, and building the

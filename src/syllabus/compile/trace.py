@@ -1,7 +1,7 @@
 """Phase timings of a compile, printed to stderr when ``SYLLABUS_TRACE`` is set.
 
-Each line gives the seconds since the compile started, the process's resident memory then and
-the phase just finished: enough to see where a slow or large compile spends its time and memory
+Each line gives the seconds since the compile started, the process's resident memory and its own
+CPU time then (forked workers not included), and the phase just finished: enough to see where a slow or large compile spends its time and memory
 without a profiler (which slows the pure-Python parts several times over).
 """
 from __future__ import annotations
@@ -33,4 +33,5 @@ def phase(name: str) -> None:
         mem = f"{rss / 1e9:6.2f} GB"
     except (OSError, ValueError):  # not Linux
         mem = "     ? GB"
-    print(f"syllabus trace: {t:8.3f} s {mem}  {name}", file=sys.stderr, flush=True)
+    cpu = time.process_time()  # this process's own CPU time (its worker processes not included)
+    print(f"syllabus trace: {t:8.3f} s {mem} {cpu:8.2f} s CPU  {name}", file=sys.stderr, flush=True)
