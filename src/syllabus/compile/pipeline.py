@@ -32,6 +32,7 @@ from syllabus.compile.output import (
     stage,
 )
 from syllabus.compile.selector import parse_selector
+from syllabus.compile.workers import collector_paused
 from syllabus.config import Workspace
 from syllabus.store import open_store
 
@@ -76,7 +77,7 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
     """
     staged = None
     trace.start()
-    with compile_lock(root, wait):
+    with compile_lock(root, wait), collector_paused():
         st = open_store(ws.store_url)
         # rendered lines wait here until staged; a crash leaves it to recover(), like a staging folder
         spool_dir = root / f".tmp-spool-{os.getpid()}"
