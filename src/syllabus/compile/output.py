@@ -279,7 +279,9 @@ def record(session: Session, compiled: Compiled, staged: Staged) -> None:
         redone = sorted(compiled.redone_jobs)
         for i in range(0, len(redone), 500):
             session.execute(update(XE).where(XE.c.unit.in_(redone[i:i + 500]), XE.c.stale == 1).values(stale=0))
+    trace.phase("example rows updated")
     save_state(session, compiled)
+    trace.phase("unit fingerprints saved")
     session.execute(insert(XB).values(id=staged.build_id, seq=staged.seq, parent=staged.manifest["parent"],
                                       created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                       path=str(staged.final), selector=compiled.selector,

@@ -108,6 +108,7 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
                 try:
                     if staged is not None:
                         sink.wait()
+                        trace.phase("dependency rows and example indexes built")
                         record(session, compiled, staged)
                         trace.phase("store rows written")
                     if after:
