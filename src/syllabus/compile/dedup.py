@@ -44,17 +44,19 @@ def signatures(texts: list[str], chunk: int = 128) -> tuple[np.ndarray, np.ndarr
     exact = np.empty(n, dtype=np.uint64)
     sig = np.empty((n, NUM_PERM), dtype=np.uint32)
     crc, adler, words_of = zlib.crc32, zlib.adler32, _Words()
-    word_code = _WordCrc({_END: -1}).__getitem__  # a text's words are mostly words seen before
+    if len(_WORD_CODES) > _WORD_CODES_MAX:
+        _WORD_CODES.clear()
+        _WORD_CODES[_END] = -1
+    word_code = _WORD_CODES.__getitem__  # a text's words are mostly words seen before
     for lo in range(0, n, chunk):
         part = texts[lo:lo + chunk]
         tokens = words_of(part)
         tokens.append(_END)
-        codes = np.array(list(map(word_code, tokens)), dtype=np.int64)
+        codes = np.fromiter(map(word_code, tokens), dtype=np.int64, count=len(tokens))
         ends = np.flatnonzero(codes < 0)  # where each text's words stop
         firsts = np.r_[0, ends[:-1] + 1]
-        for i, (a, b) in enumerate(zip(firsts.tolist(), ends.tolist()), lo):
-            raw = " ".join(tokens[a:b]).encode()
-            exact[i] = crc(raw) << 32 | adler(raw)
+        raws = [" ".join(tokens[a:b]).encode() for a, b in zip(firsts.tolist(), ends.tolist())]
+        exact[lo:lo + len(part)] = [crc(raw) << 32 | adler(raw) for raw in raws]
         counts = ends - firsts
         sizes = counts + 2 + (counts == 0)  # two pad words after each text, three for a text without words
         starts = np.r_[0, np.cumsum(sizes)[:-1]]
@@ -117,6 +119,10 @@ class _WordCrc(dict):
     def __missing__(self, word: str) -> int:
         value = self[word] = zlib.crc32(word.encode())
         return value
+
+
+_WORD_CODES = _WordCrc({_END: -1})  # kept from call to call: a compile signs its texts a block at a time
+_WORD_CODES_MAX = 1_000_000
 
 
 def band_keys(sig: np.ndarray) -> list[np.ndarray]:
