@@ -263,27 +263,32 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     old_units = _load_units(session, keys, everything=full)
     fp_of = _FingerprintLookup(session, {})
     run = _Run(graph, templates, registry, cfg.seed, settings, fp_of, spool)
-    current = dict(_in_blocks(_fields_block, sorted(keys), run, workers))
+    current: dict[str, tuple[str, str, str] | None] = {}  # sorted by key
+    sums: dict[str, int] = defaultdict(int)  # taken modulo 2**128 at the end
+    for part in _in_blocks(_fields_block, sorted(keys), run, workers):
+        current.update(part.values)
+        if full:  # the sums are made afresh from every unit
+            for d, term in part.sums.items():
+                sums[d] += term
     trace.phase("fingerprints")
     fps = fp_of.fresh
     unit_updates: dict[str, tuple[str, str, str] | None] = {}
     reasons = _Reasons()
-    sums = {} if full or not parent_manifest else {d: int(v, 16) for d, v in
-                                                   parent_manifest.get("input_fingerprints", {}).items()}
-    for key, now in current.items():  # sorted by key; sums are taken modulo 2**128 at the end
+    if not full and parent_manifest:
+        sums.update({d: int(v, 16) for d, v in parent_manifest.get("input_fingerprints", {}).items()})
+    for key, now in current.items():
         old = old_units.get(key)
         fp = ABSENT if now is None else now[1]
         fps[key] = fp
-        if full and now is not None:  # the table and the sums are made afresh from every unit
-            unit_updates[key] = now[:3]
-            sums[now[0]] = sums.get(now[0], 0) + now[3]
+        if full and now is not None:  # the table is made afresh from every unit
+            unit_updates[key] = now
         if old is not None and old[1] == fp or old is None and now is None:
             continue
         if now is None:
             unit_updates[key] = None
             reasons.given[key] = [f"{key} was removed"]
         else:
-            unit_updates[key] = now[:3]
+            unit_updates[key] = now
             if old is None:
                 reasons.new.add(key)
             else:
@@ -292,9 +297,9 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
                 reasons.given[key] = [f"{key} changed: {', '.join(changed)}"]
         if not full:  # the parent's sums, less what went, plus what came
             if old is not None:
-                sums[old[0]] = sums.get(old[0], 0) - _term(key, old[1])
+                sums[old[0]] -= _term(key, old[1])
             if now is not None:
-                sums[now[0]] = sums.get(now[0], 0) + now[3]
+                sums[now[0]] += _term(key, fp)
     sums = {d: v % (1 << 128) for d, v in sums.items()}
     fingerprint_sums = {d: format(v, "032x") for d, v in sorted(sums.items())}
     build_id = build_name(parent, settings, fingerprint_sums, selector.text if selector else None)
@@ -327,7 +332,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     collected = _Collector(keep_rows=not streamed)
     changes: list[Change] = []
     removed: list[str] = []
-    for block in _in_blocks(_render_block, sorted(selected), run, workers, per_item=False, last=True):
+    for block in _in_blocks(_render_block, sorted(selected), run, workers, last=True):
         if streamed:
             sink.add(block.new)
         collected.add(block)
@@ -380,12 +385,12 @@ class _Run:
 _RUN: _Run | None = None  # the compile in progress, for block functions in forked workers
 
 
-def _in_blocks(fn, items: list, run: _Run, workers: int, per_item: bool = True, last: bool = False):
+def _in_blocks(fn, items: list, run: _Run, workers: int, last: bool = False):
     """Results of *fn* over blocks of *items*, in order, forked across *workers* for large inputs.
 
     A block function reports the items a worker could not do without the store (``deferred``);
-    they are done here, in the parent, which has one. With *per_item*, block results are lists of
-    (item, value) pairs and are flattened. *last*: no later step reads the loaded graph, so once
+    they are done here, in the parent, which has one, and yielded as a block of their own right
+    after. *last*: no later step reads the loaded graph, so once
     the workers are forked the parent swaps it for an empty one that loads on demand (for the
     deferred units): the loaded graph's memory is then the workers' alone, and is not held three
     times over as each worker's reads copy its pages.
@@ -399,8 +404,9 @@ def _in_blocks(fn, items: list, run: _Run, workers: int, per_item: bool = True, 
     try:
         parallel = workers if len(items) >= PARALLEL_MIN_UNITS else 1
         for result in map_blocks(fn, blocks_of(items), parallel, _detach, release if last else None):
-            for part in [result, fn(result.deferred)] if result.deferred else [result]:
-                yield from part.values if per_item else (part,)
+            yield result
+            if result.deferred:
+                yield fn(result.deferred)
     finally:
         _RUN = None
 
@@ -413,12 +419,13 @@ def _detach() -> None:
 
 @dataclass
 class _FieldsBlock:
-    values: list  # (key, (discipline, fp, field hashes JSON, checksum term) | None)
+    values: list  # (key, (discipline, fp, field hashes JSON) | None)
+    sums: dict[str, int]  # per discipline, the sum of its present units' checksum terms (see _term)
     deferred: list[str]
 
 
 def _fields_block(keys: list[str]) -> _FieldsBlock:
-    graph, out, deferred = _RUN.graph, [], []
+    graph, out, deferred, sums = _RUN.graph, [], [], defaultdict(int)
     for key in keys:
         try:
             now = unit_fields(graph, key)
@@ -429,8 +436,9 @@ def _fields_block(keys: list[str]) -> _FieldsBlock:
             out.append((key, None))
             continue
         fp, hashes = fingerprint(now[1])
-        out.append((key, (now[0], fp, hashes, _term(key, fp))))
-    return _FieldsBlock(out, deferred)
+        out.append((key, (now[0], fp, hashes)))
+        sums[now[0]] += _term(key, fp)
+    return _FieldsBlock(out, dict(sums), deferred)
 
 
 @dataclass
