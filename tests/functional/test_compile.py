@@ -121,6 +121,23 @@ def test_choice_distractors_are_never_correct(sample_ws, cli):
         assert letter in "ABCD"
 
 
+def test_a_true_statement_depends_on_no_relative_it_does_not_name(sample_ws, cli):
+    from syllabus.compile.renderers import Choice
+
+    compile_json(cli, sample_ws)
+    seed = load_workspace(sample_ws).config.compile.seed
+    statements = [r for r in examples(sample_ws) if r["task"] == "concept.true_false"]
+    asked_true = [r for r in statements if Choice(seed, r["units"][0]).flag("truth")]
+    asked_false = [r for r in statements if not Choice(seed, r["units"][0]).flag("truth")]
+    assert asked_true and asked_false
+    for r in asked_true:  # the concept, its edges up and the parent's name: no sibling, no child list
+        deps = r["provenance"]["dependencies"]
+        assert r["messages"][2]["content"].startswith(("True.", "True:"))
+        assert [k for k in deps if k.startswith(("concept:", "in:"))] == [r["units"][0]], deps
+    # a false statement had to look among the relatives for something false to say
+    assert any(k.startswith("in:") for r in asked_false for k in r["provenance"]["dependencies"])
+
+
 def test_edit_rerenders_exactly_the_dependents_and_matches_a_clean_compile(sample_ws, cli, tmp_path):
     compile_json(cli, sample_ws)
     before = {r["id"]: r for r in examples(sample_ws)}

@@ -182,14 +182,18 @@ def _concept_true_false(r: Reader, cid: str, ch: Choice) -> Task | None:
     if not parents:
         return None
     parent = r.label(ch.rank(parents, "parent")[0])
-    ancestors = r.ancestors(cid)
-    # graph-derived false statements: a wrong parent (a sibling of the parent), a sibling's definition
-    wrong_parents = [w for gp in r.parents(parent.id) for w in r.children(gp)
-                     if w != parent.id and w != cid and w not in ancestors and r.label(w)]
-    siblings = [s for s in r.children(parent.id) if s != cid and (sc := r.concept(s)) and sc.definition
-                and sc.definition != c.definition]
-    kinds = (["wrong_parent"] if wrong_parents else []) + (["sibling_definition"] if siblings and c.definition else [])
-    truth = ch.flag("truth") or not kinds
+    truth = ch.flag("truth")
+    if not truth:
+        # graph-derived false statements: a wrong parent (a sibling of the parent), a sibling's definition;
+        # looked for only now, so a true statement does not depend on the relatives it never names
+        ancestors = r.ancestors(cid)
+        wrong_parents = [w for gp in r.parents(parent.id) for w in r.children(gp)
+                         if w != parent.id and w != cid and w not in ancestors and r.label(w)]
+        siblings = [s for s in r.children(parent.id) if s != cid and (sc := r.concept(s)) and sc.definition
+                    and sc.definition != c.definition]
+        kinds = (["wrong_parent"] if wrong_parents else []) + \
+            (["sibling_definition"] if siblings and c.definition else [])
+        truth = not kinds
     units = [f"concept:{cid}", f"label:{parent.id}"]
     if truth:
         if c.definition and ch.flag("true-kind"):
@@ -361,7 +365,7 @@ def _lower(text: str) -> str:
 
 
 BUILTIN = (
-    Renderer("concept", 2, "concept", (
+    Renderer("concept", 3, "concept", (
         ("definition", _concept_definition), ("term", _concept_term), ("synonyms", _concept_synonyms),
         ("true_false", _concept_true_false), ("choice", _concept_choice))),
     Renderer("relation", 2, "relation", (
