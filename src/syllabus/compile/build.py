@@ -327,8 +327,8 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     existing = _count_examples(session)
     old_ids = sorted(session.scalars(select(XE.c.id))) if parent_index is None else []
     streamed = sink is not None and parent_index is None  # every previous example goes
-    if streamed:
-        sink.begin(build_id)
+    if streamed:  # a full compile: the unit table is written afresh too, a share with each block
+        sink.begin(build_id, ((k, *v) for k, v in sorted(unit_updates.items()) if v is not None))
     collected = _Collector(keep_rows=not streamed)
     changes: list[Change] = []
     removed: list[str] = []
