@@ -142,8 +142,9 @@ class _Collector:
             self.rows += new
 
     def finish(self) -> Rendered:
-        empty = {"ids": np.zeros(0, "S35"), "exact": np.zeros(0, np.uint64), "sig": np.zeros((0, dedup.NUM_PERM), np.uint32),
-                 "disc": np.zeros(0, np.int32), "task": np.zeros(0, np.int32), "gap": np.zeros(0, bool)}
+        empty = {"ids": np.zeros(0, "S35"), "exact": np.zeros(0, np.uint64),
+                 "sig": np.zeros((0, dedup.NUM_PERM), np.uint32), "disc": np.zeros(0, np.int32),
+                 "task": np.zeros(0, np.int32), "gap": np.zeros(0, bool)}
         cols = {k: np.concatenate(self.parts[k]) if self.parts[k] else empty.get(k, np.zeros(0, np.int64))
                 for k in ("ids", "exact", "sig", "src", "off", "length", "disc", "task", "gap")}
         order = np.argsort(cols["ids"], kind="stable")
@@ -390,10 +391,10 @@ def _in_blocks(fn, items: list, run: _Run, workers: int, last: bool = False):
 
     A block function reports the items a worker could not do without the store (``deferred``);
     they are done here, in the parent, which has one, and yielded as a block of their own right
-    after. *last*: no later step reads the loaded graph, so once
-    the workers are forked the parent swaps it for an empty one that loads on demand (for the
-    deferred units): the loaded graph's memory is then the workers' alone, and is not held three
-    times over as each worker's reads copy its pages.
+    after. *last*: no later step reads the loaded graph, so once the workers are forked the parent
+    swaps it for an empty one that loads on demand (for the deferred units): the loaded graph's
+    memory is then the workers' alone, and is not held three times over as each worker's reads
+    copy its pages.
     """
     global _RUN
     _RUN = run

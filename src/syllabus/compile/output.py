@@ -366,7 +366,7 @@ class StreamingRecord:
         statements = (f"INSERT INTO {XD.name} (unit, example) SELECT d.key, {XE.name}.seq FROM {XE.name} "
                       f"CROSS JOIN {keys} ORDER BY 1, 2",
                       *(str(CreateIndex(index).compile(dialect=dialect)) for index in _example_indexes()))
-        if dialect.name == "sqlite":  # its sorter (most of this work) may use helper threads: the 250k rows 8.6 -> 6.7 s
+        if dialect.name == "sqlite":  # its sorter (most of this work) may use helper threads: 250k 8.6 -> 6.7 s
             statements = (f"PRAGMA threads={_SORT_THREADS}", *statements, "PRAGMA threads=0")
         self._moving = _Side(lambda: _run_sql(dbapi, statements))
 

@@ -1,8 +1,9 @@
 """Phase timings of a compile, printed to stderr when ``SYLLABUS_TRACE`` is set.
 
 Each line gives the seconds since the compile started, the process's resident memory and its own
-CPU time then (forked workers not included), and the phase just finished: enough to see where a slow or large compile spends its time and memory
-without a profiler (which slows the pure-Python parts several times over).
+CPU time then (forked workers not included), and the phase just finished: enough to see where a
+slow or large compile spends its time and memory without a profiler (which slows the pure-Python
+parts several times over).
 """
 from __future__ import annotations
 

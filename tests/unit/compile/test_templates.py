@@ -114,3 +114,22 @@ def test_map_filter_and_globals_behave_as_in_jinja(tmp_path):
             theirs = "".join(plain.get_template(f"concept/term/{i}.j2").blocks["user"](
                 plain.get_template(f"concept/term/{i}.j2").new_context(ctx())))
             assert t.render(f"concept/term/{i}.j2", ctx())["user"] == theirs.strip(), bodies[i]
+
+
+def test_a_render_leaves_nothing_behind_for_the_next(tmp_path):
+    """One context per template is reused: variables set, looped or missing in one render never reach another."""
+    folder = tmp_path / "concept" / "term"
+    folder.mkdir(parents=True)
+    (folder / "1.j2").write_text(
+        "{% set shown = concept.label | upper %}"
+        "{% block user %}{% set word = concept.label %}{{ word }}{% for a in concept.alt_labels %}/{{ a }}"
+        "{% endfor %}{% if extra is defined %}+{{ extra }}{% endif %}{% endblock %}"
+        "{% block assistant %}{{ shown is defined }} {{ concept.definition }}{% endblock %}")
+    t = Templates(tmp_path)
+    first = t.render("concept/term/1.j2", {"concept": concept("heat", "energy", ("warmth",)), "extra": "x"})
+    second = t.render("concept/term/1.j2", {"concept": concept("ice", "frozen water")})
+    assert first == {"user": "heat/warmth+x", "assistant": "False energy"}
+    assert second == {"user": "ice", "assistant": "False frozen water"}
+    with pytest.raises(SyllabusError):  # a variable the earlier render had is undefined now
+        t.render("concept/term/1.j2", {})
+    assert t.render("concept/term/1.j2", {"concept": concept("heat", "energy")})["user"] == "heat"
