@@ -570,3 +570,18 @@ def test_forked_workers_compile_byte_identical_builds(sample_ws, cli, tmp_path, 
     assert result.exit_code == 2 and "E060" in result.stderr and "relation/how_related/1.j2:3" in result.stderr
     assert os.readlink(sample_ws / "build/latest") == latest
     assert not list((sample_ws / "build").glob(".tmp-*"))
+
+
+def test_templates_compiled_to_python_give_the_build_jinja_gives(sample_ws, cli, tmp_path, monkeypatch):
+    from syllabus.compile.templates import Templates
+
+    by_jinja = []
+    real_context = Templates._context
+    monkeypatch.setattr(Templates, "_context", lambda self, *a: by_jinja.append(a[0]) or real_context(self, *a))
+    fast = clean_compile(sample_ws, cli, tmp_path / "fast")
+    assert by_jinja == []  # every example of the sample went through the compiled code
+    monkeypatch.setattr(Templates, "_compile_code", lambda self, name: None)
+    jinja = clean_compile(sample_ws, cli, tmp_path / "jinja")
+    assert by_jinja  # and now through Jinja
+    for name in (".", "dropped.jsonl", "manifest.json"):
+        assert sha(fast / "build/latest" / name) == sha(jinja / "build/latest" / name)

@@ -6,7 +6,6 @@ A task ``concept.definition`` has its phrasings in ``concept/definition/*.j2``; 
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 import traceback
@@ -19,6 +18,7 @@ from jinja2.runtime import Context, new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from syllabus.compile.fingerprint import digest
+from syllabus.compile.template_code import DICT_ATTRIBUTES, FIELDS, Unsupported, compile_blocks, public_fields
 from syllabus.errors import SyllabusError
 
 BUILTIN = Path(__file__).parent / "templates"
@@ -102,9 +102,6 @@ def _define(label: str, definition: str) -> str:
     return f"{_first_upper(label)} is {_first_lower(text)}"
 
 
-_DICT_ATTRIBUTES = frozenset(dir(dict))
-
-
 class _Sandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, with a fast path for what renderers pass: dataclass fields and dict keys.
 
@@ -113,24 +110,12 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     through those checks as before. Per example the checks were a quarter of the template time.
     """
 
-    _fields: dict[type, frozenset[str]] = {}
-
-    @classmethod
-    def public_fields(cls, kind: type) -> frozenset[str]:
-        """The declared fields of a dataclass not starting with "_" (none for other types)."""
-        names = cls._fields.get(kind)
-        if names is None:
-            names = frozenset(f.name for f in dataclasses.fields(kind) if not f.name.startswith("_")) \
-                if dataclasses.is_dataclass(kind) else frozenset()
-            cls._fields[kind] = names
-        return names
-
     def getattr(self, obj, attribute):
         kind = type(obj)
-        names = self._fields.get(kind)  # public_fields, inlined: this runs for every attribute a template reads
-        if attribute in (names if names is not None else self.public_fields(kind)):
+        names = FIELDS.get(kind)  # public_fields, inlined: this runs for every attribute a template reads
+        if attribute in (names if names is not None else public_fields(kind)):
             return getattr(obj, attribute)
-        if kind is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+        if kind is dict and attribute not in DICT_ATTRIBUTES and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
 
@@ -141,7 +126,7 @@ def _map(context, value, *args, **kwargs):
     declare that public field: the values are those the sandbox's own lookup would give."""
     if not args and kwargs.keys() == {"attribute"} and isinstance(kwargs["attribute"], str) and value:
         name, items = kwargs["attribute"], list(value)
-        if all(name in _Sandbox.public_fields(type(item)) for item in items):
+        if all(name in public_fields(type(item)) for item in items):
             return iter([getattr(item, name) for item in items])
         value = items
     return jinja2.filters.sync_do_map(context, value, *args, **kwargs)
@@ -161,6 +146,7 @@ class Templates:
         self._compiled: dict[str, jinja2.Template] = {}
         self._globals: dict[str, dict] = {}  # per template, its globals as one plain dict (read per example)
         self._contexts: dict[str, Context] = {}
+        self._code: dict[str, dict | None] = {}  # per template, its blocks compiled to Python, if it can be
         self._sha: dict[str, str] = {}
         self._system: dict[str, str] = {}
 
@@ -185,6 +171,13 @@ class Templates:
     def render(self, name: str, context: dict, blocks: tuple[str, ...] = ("user", "assistant")) -> dict[str, str]:
         """The named blocks rendered with *context*; errors become E060 naming the template and line."""
         template = self._template(name)
+        fast = self._code[name]
+        if fast is not None:
+            variables = {**self._globals[name], **context}
+            try:
+                return {block: _tidy(fast[block](variables)) for block in blocks}
+            except Exception:  # noqa: BLE001 - a read it does not do itself, or any error: Jinja renders it
+                pass
         try:
             ctx = self._context(name, template, context)
             out = {}
@@ -236,12 +229,21 @@ class Templates:
             try:
                 self._compiled[name] = self.env.get_template(name)
                 self._globals[name] = dict(self._compiled[name].globals)
+                self._code[name] = self._compile_code(name)
             except jinja2.TemplateSyntaxError as exc:
                 raise SyllabusError("E060", template=self._path(name), where=f":{exc.lineno}",
                                     detail=f"syntax error: {exc.message}") from exc
             except jinja2.TemplateNotFound as exc:
                 raise SyllabusError("E060", template=name, where="", detail="no such template") from exc
         return self._compiled[name]
+
+    def _compile_code(self, name: str) -> dict | None:
+        """The template's blocks as Python functions (see :mod:`template_code`), or None: Jinja alone."""
+        source, _, _ = self.env.loader.get_source(self.env, name)
+        try:
+            return compile_blocks(self.env.parse(source), self.env.filters)
+        except Unsupported:
+            return None
 
     def _path(self, name: str) -> str:
         for d in self.dirs:
