@@ -273,7 +273,7 @@ def test_trace_reports_each_phase_only_when_asked(sample_ws, cli, monkeypatch):
     traced = cli(sample_ws, "compile")
     assert traced.exit_code == 0, traced.output
     lines = [line for line in traced.stderr.splitlines() if line.startswith("syllabus trace:")]
-    phases = [line.split("s CPU", 1)[1].strip() for line in lines]
+    phases = [line.split("workers' CPU", 1)[1].strip() for line in lines]
     for phase in ("parent build read", "fingerprints", "duplicate check", "examples written",
                   "build files staged", "store rows written", "committed", "published"):
         assert any(p.startswith(phase) for p in phases), (phase, phases)

@@ -1,7 +1,8 @@
 """Phase timings of a compile, printed to stderr when ``SYLLABUS_TRACE`` is set.
 
-Each line gives the seconds since the compile started, the process's resident memory and its own
-CPU time then (forked workers not included), and the phase just finished: enough to see where a
+Each line gives the seconds since the compile started, the process's resident memory, its own CPU
+time and that of the worker processes it forked (once they have ended) then, and the phase just
+finished: enough to see where a
 slow or large compile spends its time and memory without a profiler (which slows the pure-Python
 parts several times over).
 """
@@ -34,5 +35,7 @@ def phase(name: str) -> None:
         mem = f"{rss / 1e9:6.2f} GB"
     except (OSError, ValueError):  # not Linux
         mem = "     ? GB"
-    cpu = time.process_time()  # this process's own CPU time (its worker processes not included)
-    print(f"syllabus trace: {t:8.3f} s {mem} {cpu:8.2f} s CPU  {name}", file=sys.stderr, flush=True)
+    times = os.times()  # CPU time: this process's own, and its worker processes' once they have ended
+    cpu, workers = times.user + times.system, times.children_user + times.children_system
+    print(f"syllabus trace: {t:8.3f} s {mem} {cpu:8.2f} s CPU {workers:8.2f} s workers' CPU  {name}",
+          file=sys.stderr, flush=True)
