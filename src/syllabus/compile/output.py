@@ -35,7 +35,6 @@ from syllabus.errors import SyllabusError
 
 INDEX, MANIFEST = "index.npz", "manifest.json"
 _RECORD_BATCH = 200_000
-_SORT_THREADS = 2
 _UNITS_PER_BLOCK = 10_000  # unit rows written with each block of examples by a compile from nothing
 _UNIT_COLUMNS = ("key", "discipline", "fp", "fields")
 _KERNEL_COPY = 1 << 20  # runs of lines this long or longer are copied by copy_file_range
@@ -366,8 +365,6 @@ class StreamingRecord:
         statements = (f"INSERT INTO {XD.name} (unit, example) SELECT d.key, {XE.name}.seq FROM {XE.name} "
                       f"CROSS JOIN {keys} ORDER BY 1, 2",
                       *(str(CreateIndex(index).compile(dialect=dialect)) for index in _example_indexes()))
-        if dialect.name == "sqlite":  # its sorter (most of this work) may use helper threads: 250k 8.6 -> 6.7 s
-            statements = (f"PRAGMA threads={_SORT_THREADS}", *statements, "PRAGMA threads=0")
         self._moving = _Side(lambda: _run_sql(dbapi, statements))
 
     def wait(self, raise_error: bool = True) -> None:
