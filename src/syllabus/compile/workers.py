@@ -78,7 +78,8 @@ def map_blocks(fn: Callable, blocks: list, workers: int, detach: Callable[[], No
     if workers <= 1 or len(blocks) < 2 or not can_fork():
         yield from map(fn, blocks)
         return
-    gc.collect()
+    if gc.isenabled():  # else paused for the compile (see collector_paused): a full pass would find nothing
+        gc.collect()
     gc.freeze()  # keep the collector from touching (and so copying) the inherited objects
     try:
         with multiprocessing.get_context("fork").Pool(min(workers, len(blocks)), initializer=detach) as pool:
