@@ -573,11 +573,13 @@ def test_forked_workers_compile_byte_identical_builds(sample_ws, cli, tmp_path, 
 
 
 def test_templates_compiled_to_python_give_the_build_jinja_gives(sample_ws, cli, tmp_path, monkeypatch):
+    import syllabus.compile.templates as templates
     from syllabus.compile.templates import Templates
 
-    by_jinja = []
-    real_context = Templates._context
-    monkeypatch.setattr(Templates, "_context", lambda self, *a: by_jinja.append(a[0]) or real_context(self, *a))
+    by_jinja = []  # the template of each example Jinja's own runtime rendered
+    real_context = templates.new_context
+    monkeypatch.setattr(templates, "new_context", lambda env, name, *a, **k: by_jinja.append(name)
+                        or real_context(env, name, *a, **k))
     fast = clean_compile(sample_ws, cli, tmp_path / "fast")
     assert by_jinja == []  # every example of the sample went through the compiled code
     monkeypatch.setattr(Templates, "_compile_code", lambda self, name: None)

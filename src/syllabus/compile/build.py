@@ -482,7 +482,6 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
     """One job's examples: (rendered (candidate, line, text), changes, removed ids)."""
     kind, ident = split_key(job)
     templates, seed, fp_of = run.templates, run.seed, run.fp_of
-    known = fp_of.fresh.__getitem__
     choice = Choice(seed, job)
     planned = {}
     for renderer in run.by_kind.get(kind, ()):
@@ -490,10 +489,7 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
             reader = Reader(run.graph)
             made = task_fn(reader, ident, choice)
             keys = sorted(reader.keys)
-            try:  # a full compile knows every fingerprint already: no call per key
-                fps = list(map(known, keys))
-            except KeyError:
-                fps = list(map(fp_of, keys))
+            fps = fp_of.many(keys)
             deps = dict(zip(keys, fps))
             deps_key = deps_text(keys, fps)
             for task in made if isinstance(made, list) else [made] if made is not None else []:
@@ -623,6 +619,13 @@ class _FingerprintLookup:
     def __init__(self, session: Session, fresh: dict[str, str]) -> None:
         self.session = session
         self.fresh = fresh
+
+    def many(self, keys: list[str]) -> list[str]:
+        """The fingerprints of *keys*; a full compile knows them all already: no call per key."""
+        try:
+            return list(map(self.fresh.__getitem__, keys))
+        except KeyError:
+            return list(map(self, keys))
 
     def __call__(self, key: str) -> str:
         fp = self.fresh.get(key)

@@ -22,19 +22,40 @@ from collections.abc import Callable
 
 from jinja2 import nodes
 
-DICT_ATTRIBUTES = frozenset(dir(dict))
-FIELDS: dict[type, frozenset[str]] = {}  # public_fields, by type
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+_FIELDS: dict[type, frozenset[str]] = {}  # public_fields, by type
+NOT_DIRECT = object()  # what direct_read gives for a read it leaves to the sandbox's checks
 
 
 def public_fields(kind: type) -> frozenset[str]:
-    """The declared fields of a dataclass not starting with "_" (none for other types): what the
-    sandbox lets a template read directly."""
-    names = FIELDS.get(kind)
+    """The declared fields of a dataclass not starting with "_" (none for other types)."""
+    names = _FIELDS.get(kind)
     if names is None:
         names = frozenset(f.name for f in dataclasses.fields(kind) if not f.name.startswith("_")) \
             if dataclasses.is_dataclass(kind) else frozenset()
-        FIELDS[kind] = names
+        _FIELDS[kind] = names
     return names
+
+
+def direct_read(obj, name: str):
+    """``obj.name`` when it is a declared public field of a dataclass, or a key of a plain dict that no
+    dict attribute shadows: what the sandbox allows after its checks, read without them. Anything
+    else gives :data:`NOT_DIRECT` (the sandbox, or Jinja itself, decides)."""
+    kind = type(obj)
+    names = _FIELDS.get(kind)  # public_fields, inlined: this runs for every attribute a template reads
+    if name in (names if names is not None else public_fields(kind)):
+        return getattr(obj, name)
+    if kind is dict and name not in _DICT_ATTRIBUTES and name in obj:
+        return obj[name]
+    return NOT_DIRECT
+
+
+def attribute_values(items, name: str) -> list | None:
+    """``map(attribute=name)``'s values over *items* (a list) when every item declares that public
+    field, else None."""
+    if all(name in public_fields(type(item)) for item in items):
+        return [getattr(item, name) for item in items]
+    return None
 
 
 class Unsupported(Exception):
@@ -46,13 +67,11 @@ class _Bail(Exception):
 
 
 def _attr(obj, name: str):
-    """``obj.name`` as the sandbox reads it on its fast path; anything else bails out."""
-    kind = type(obj)
-    if name in public_fields(kind):
-        return getattr(obj, name)
-    if kind is dict and name not in DICT_ATTRIBUTES and name in obj:
-        return obj[name]
-    raise _Bail(name)
+    """``obj.name`` as :func:`direct_read` reads it; anything else bails out."""
+    value = direct_read(obj, name)
+    if value is NOT_DIRECT:
+        raise _Bail(name)
+    return value
 
 
 def _item(obj, key):
@@ -64,10 +83,10 @@ def _item(obj, key):
 
 def _map_attribute(items, name: str):
     """``map(attribute=name)`` over items that all declare that public field (else bail out)."""
-    items = list(items)
-    if not all(name in public_fields(type(item)) for item in items):
+    values = attribute_values(list(items), name)
+    if values is None:
         raise _Bail(name)
-    return iter([getattr(item, name) for item in items])
+    return iter(values)
 
 
 def _replace(value, old, new) -> str:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import jinja2
 import jinja2.filters
-from jinja2.runtime import Context, new_context
+from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from syllabus.compile.fingerprint import digest
-from syllabus.compile.template_code import DICT_ATTRIBUTES, FIELDS, Unsupported, compile_blocks, public_fields
+from syllabus.compile.template_code import NOT_DIRECT, Unsupported, attribute_values, compile_blocks, direct_read
 from syllabus.errors import SyllabusError
 
 BUILTIN = Path(__file__).parent / "templates"
@@ -111,13 +111,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     """
 
     def getattr(self, obj, attribute):
-        kind = type(obj)
-        names = FIELDS.get(kind)  # public_fields, inlined: this runs for every attribute a template reads
-        if attribute in (names if names is not None else public_fields(kind)):
-            return getattr(obj, attribute)
-        if kind is dict and attribute not in DICT_ATTRIBUTES and attribute in obj:
-            return obj[attribute]
-        return super().getattr(obj, attribute)
+        value = direct_read(obj, attribute)
+        return super().getattr(obj, attribute) if value is NOT_DIRECT else value
 
 
 @jinja2.pass_context
@@ -125,10 +120,10 @@ def _map(context, value, *args, **kwargs):
     """Jinja's ``map``, with a fast path for ``map(attribute="name")`` over dataclasses that
     declare that public field: the values are those the sandbox's own lookup would give."""
     if not args and kwargs.keys() == {"attribute"} and isinstance(kwargs["attribute"], str) and value:
-        name, items = kwargs["attribute"], list(value)
-        if all(name in public_fields(type(item)) for item in items):
-            return iter([getattr(item, name) for item in items])
-        value = items
+        value = list(value)
+        values = attribute_values(value, kwargs["attribute"])
+        if values is not None:
+            return iter(values)
     return jinja2.filters.sync_do_map(context, value, *args, **kwargs)
 
 
@@ -145,7 +140,6 @@ class Templates:
         self._variants: dict[str, list[TemplateRef]] = {}
         self._compiled: dict[str, jinja2.Template] = {}
         self._globals: dict[str, dict] = {}  # per template, its globals as one plain dict (read per example)
-        self._contexts: dict[str, Context] = {}
         self._code: dict[str, dict | None] = {}  # per template, its blocks compiled to Python, if it can be
         self._sha: dict[str, str] = {}
         self._system: dict[str, str] = {}
@@ -179,7 +173,8 @@ class Templates:
             except Exception:  # noqa: BLE001 - a read it does not do itself, or any error: Jinja renders it
                 pass
         try:
-            ctx = self._context(name, template, context)
+            # as template.new_context(context), without merging the globals' ChainMap each time
+            ctx = new_context(self.env, template.name, template.blocks, context, globals=self._globals[name])
             out = {}
             for block in blocks:
                 fn = template.blocks.get(block)
@@ -192,23 +187,6 @@ class Templates:
         except Exception as exc:  # undefined variables, sandbox violations, filter errors
             raise SyllabusError("E060", template=self._path(name), where=_line(exc, template),
                                 detail=f"{type(exc).__name__}: {exc}") from exc
-
-    def _context(self, name: str, template: jinja2.Template, context: dict) -> Context:
-        """The template's render context holding *context*.
-
-        One context per template is made once and given each render's variables, instead of a new
-        one per render (a sixth of a small template's time): only block functions run in it, and
-        they keep their own variables to themselves, so nothing of one render reaches the next.
-        """
-        ctx = self._contexts.get(name)
-        if ctx is None:
-            ctx = self._contexts[name] = new_context(self.env, template.name, template.blocks, {},
-                                                     globals=self._globals[name])
-        globals_ = self._globals[name]
-        ctx.parent = {**globals_, **context} if globals_ else context
-        if ctx.vars:
-            ctx.vars.clear()
-        return ctx
 
     def system(self, discipline: str) -> str:
         """The system message for a discipline (rendered once)."""

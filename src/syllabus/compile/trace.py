@@ -2,9 +2,8 @@
 
 Each line gives the seconds since the compile started, the process's resident memory, its own CPU
 time and that of the worker processes it forked (once they have ended) then, and the phase just
-finished: enough to see where a
-slow or large compile spends its time and memory without a profiler (which slows the pure-Python
-parts several times over).
+finished: enough to see where a slow or large compile spends its time and memory without a
+profiler (which slows the pure-Python parts several times over).
 """
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ def test_map_filter_and_globals_behave_as_in_jinja(tmp_path):
 
 
 def test_a_render_leaves_nothing_behind_for_the_next(tmp_path):
-    """One context per template is reused: variables set, looped or missing in one render never reach another."""
+    """Variables set, looped or missing in one render never reach another (the compiled code and Jinja alike)."""
     folder = tmp_path / "concept" / "term"
     folder.mkdir(parents=True)
     (folder / "1.j2").write_text(
