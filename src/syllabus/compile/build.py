@@ -21,7 +21,7 @@ import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 import numpy as np
 from sqlalchemy import bindparam, delete, func, or_, select
@@ -49,6 +49,7 @@ from syllabus.compile.workers import (
     Spool,
     StoreNeeded,
     blocks_of,
+    map_as_loaded,
     map_blocks,
     worker_count,
 )
@@ -249,24 +250,35 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
 
     # 1. refresh fingerprints
     journal_max = session.scalar(select(func.max(XJ.c.seq))) or 0
-    if full:
-        for d in names:
-            graph.preload(d)
-        keys = {k for d in names for k in graph.unit_keys(d)}
-        keys |= set(session.scalars(select(XU.c.key)))
+    fp_of = _FingerprintLookup(session, {})
+    run = _Run(graph, templates, registry, cfg.seed, settings, fp_of, spool)
+    keys: set[str] = set()
+    if full:  # every unit: each discipline's units are fingerprinted (forked) while the next one loads
+        old_units = _load_units(session, keys, everything=True)
+
+        def loaded() -> Iterator[list[str]]:
+            for d in names:
+                graph.preload(d)
+                part = graph.unit_keys(d)
+                keys.update(part)
+                yield part
+            gone = sorted(old_units.keys() - keys)  # units the store knew that the graph no longer has
+            keys.update(gone)
+            trace.phase(f"graph loaded, {len(keys):,} units to fingerprint")
+            yield gone
+
+        parts = _as_loaded(_fields_block, loaded(), run, workers)
     else:
-        keys = set()
         for unit in session.scalars(select(XJ.c.unit).where(XJ.c.seq <= journal_max).distinct()):
             keys.add(unit)
             if unit.startswith("concept:"):
                 keys |= {"label:" + unit[8:], "out:" + unit[8:], "in:" + unit[8:]}
-    trace.phase(f"graph loaded, {len(keys):,} units to fingerprint")
-    old_units = _load_units(session, keys, everything=full)
-    fp_of = _FingerprintLookup(session, {})
-    run = _Run(graph, templates, registry, cfg.seed, settings, fp_of, spool)
-    current: dict[str, tuple[str, str, str] | None] = {}  # sorted by key
+        trace.phase(f"{len(keys):,} units to fingerprint")
+        old_units = _load_units(session, keys, everything=False)
+        parts = _in_blocks(_fields_block, sorted(keys), run, workers)
+    current: dict[str, tuple[str, str, str] | None] = {}
     sums: dict[str, int] = defaultdict(int)  # taken modulo 2**128 at the end
-    for part in _in_blocks(_fields_block, sorted(keys), run, workers):
+    for part in parts:
         current.update(part.values)
         if full:  # the sums are made afresh from every unit
             for d, term in part.sums.items():
@@ -408,6 +420,23 @@ def _in_blocks(fn, items: list, run: _Run, workers: int, last: bool = False):
             yield result
             if result.deferred:
                 yield fn(result.deferred)
+    finally:
+        _RUN = None
+
+
+def _as_loaded(fn, stages: Iterator[list], run: _Run, workers: int):
+    """Results of *fn* over each list of items *stages* yields as it loads the graph (see
+    ``workers.map_as_loaded``); the items a fork handed back are done here once every list is in
+    (so with the whole graph loaded, as a compile in one process would do them)."""
+    global _RUN
+    _RUN = run
+    deferred: list = []
+    try:
+        for result in map_as_loaded(fn, stages, workers, _detach, PARALLEL_MIN_UNITS // 4):
+            deferred += result.deferred
+            yield result
+        if deferred:
+            yield fn(deferred)
     finally:
         _RUN = None
 

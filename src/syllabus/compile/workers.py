@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,6 +89,81 @@ def map_blocks(fn: Callable, blocks: list, workers: int, detach: Callable[[], No
             yield from pool.imap(fn, blocks)
     finally:
         gc.unfreeze()
+
+
+def map_as_loaded(fn: Callable, stages: Iterable[list], workers: int, detach: Callable[[], None],
+                  min_items: int) -> Iterator:
+    """``fn(items)`` for each list of items *stages* yields, in order, each in a process forked as soon
+    as the list is yielded: a producer that loads the graph a part at a time (a discipline, say) and
+    yields that part's units has them worked on while it loads the next part. A fork inherits what
+    was loaded up to then; *fn* must hand back (as ``deferred``, see :class:`StoreNeeded`) what it
+    cannot do without the rest. At most *workers* forks run at once; a list shorter than *min_items*
+    (or any list, with one worker) is done here, since a fork would cost more than it saves.
+    """
+    ahead: deque = deque()  # in stage order: a result, or a :class:`_Fork` still working on it
+    context = multiprocessing.get_context("fork") if workers > 1 and can_fork() else None
+    try:
+        for items in stages:
+            if context is not None and len(items) >= min_items:
+                while sum(isinstance(e, _Fork) for e in ahead) >= workers:  # a slot: wait for the oldest fork
+                    oldest = next(i for i, e in enumerate(ahead) if isinstance(e, _Fork))
+                    ahead[oldest] = ahead[oldest].result()
+                gc.freeze()  # keep the collector from touching (and so copying) the inherited objects
+                ahead.append(_Fork(context, fn, items, detach))
+            else:
+                ahead.append(fn(items))
+            while ahead and not isinstance(ahead[0], _Fork):
+                yield ahead.popleft()
+        while ahead:
+            entry = ahead.popleft()
+            yield entry.result() if isinstance(entry, _Fork) else entry
+    finally:
+        for entry in ahead:
+            if isinstance(entry, _Fork):
+                entry.stop()
+        gc.unfreeze()
+
+
+class _Fork:
+    """``fn(items)`` in a forked process; :meth:`result` waits for it (re-raising its error)."""
+
+    def __init__(self, context, fn: Callable, items: list, detach: Callable[[], None]) -> None:
+        self._pipe, child_end = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run_forked, args=(child_end, fn, items, detach), daemon=True)
+        self._process.start()
+        child_end.close()
+
+    def result(self):
+        try:
+            ok, value = self._pipe.recv()
+        except EOFError:
+            self._process.join()
+            raise RuntimeError(f"a compile worker process died (exit code {self._process.exitcode})") from None
+        finally:
+            self._pipe.close()
+        self._process.join()
+        if not ok:
+            raise value
+        return value
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._pipe.close()
+
+
+def _run_forked(pipe, fn: Callable, items: list, detach: Callable[[], None]) -> None:
+    try:
+        detach()
+        message = (True, fn(items))
+    except BaseException as exc:  # handed to the parent, which raises it
+        message = (False, exc)
+    try:
+        pipe.send(message)
+    except Exception as exc:  # an error that does not pickle still reaches the parent, as text
+        pipe.send((False, RuntimeError(f"{type(exc).__name__} in a compile worker: {exc}")))
+    pipe.close()
 
 
 def blocks_of(items: Iterable, size: int | None = None) -> list[list]:
