@@ -500,9 +500,14 @@ def _render_block(jobs: list[str]) -> _RenderBlock:
             texts.append(text)
         changes += planned[1]
         removed += planned[2]
-    name, offset = run.spool.write(b"".join(lines)) if lines else ("", 0)
+    # the lines go to the spool in id order: the lines of one shard then lie together in each block's
+    # stretch of the file, and staging reads a shard a stretch at a time (see output._gathered)
+    placed = sorted(range(len(new)), key=[c.id for c in new].__getitem__)
+    name, offset = run.spool.write(b"".join([lines[i] for i in placed])) if lines else ("", 0)
     length = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
-    off = offset + np.cumsum(length) - length
+    off = np.empty(len(lines), dtype=np.int64)
+    in_file = length[placed]
+    off[placed] = offset + np.cumsum(in_file) - in_file
     exact, sig = dedup.signatures(texts)
     return _RenderBlock(new, name, off, length, exact, sig, changes, removed, deferred)
 

@@ -39,6 +39,8 @@ _UNITS_PER_BLOCK = 10_000  # unit rows written with each block of examples by a 
 _UNIT_COLUMNS = ("key", "discipline", "fp", "fields")
 _KERNEL_COPY = 1 << 20  # runs of lines this long or longer are copied by copy_file_range
 _SYNC_STEP = 256 << 20  # while a large file is written, what is written so far is synced every this many bytes
+_GATHER_MAX = 256 << 20  # a file of short runs of lines up to this size is read a stretch at a time
+_GATHER_GAP = 1 << 12  # lines this close in one source are read together (see _gathered)
 
 
 @dataclass
@@ -457,8 +459,9 @@ def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | 
     """Write the lines at *order* (id order) from their sources; returns each line's new offset.
 
     Consecutive lines that sit one after another in one source are copied as one run: long runs
-    (an incremental build reusing its parent's lines) in the kernel, short ones (freshly rendered
-    lines, which the spool holds in render order) by positioned reads. *progress* is called each
+    (an incremental build reusing its parent's lines) in the kernel, short ones by positioned reads;
+    a file made of short runs alone (freshly rendered lines) is read a stretch at a time instead
+    (see :func:`_gathered`). *progress* is called each
     time another ``_SYNC_STEP`` bytes have reached the file (the caller syncs them meanwhile, so
     the disk writes overlap the copying instead of all waiting for the end).
     """
@@ -473,6 +476,12 @@ def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | 
                 ends = np.r_[starts[1:], len(order)]
                 ends_bytes = np.cumsum(length)
                 totals = ends_bytes[ends - 1] - np.r_[0, ends_bytes[starts[1:] - 1]]
+                if len(starts) > 1 and totals.max() < _KERNEL_COPY and ends_bytes[-1] <= _GATHER_MAX:
+                    lines = _gathered(src, off, length, sources, handles)
+                    out.write(lines[0])
+                    failpoint("writing")  # the kill tests stop here, with the file half written
+                    out.write(b"".join(lines[1:]))
+                    return out_offsets
                 pending: list = []
                 unsynced = 0
                 for n, (kind, start, total) in enumerate(zip(src[starts].tolist(), off[starts].tolist(),
@@ -508,6 +517,32 @@ def _assemble(path: Path, order: np.ndarray, arrays: dict, sources: list[Path | 
         for fh in handles.values():
             fh.close()
     return out_offsets
+
+
+def _gathered(src: np.ndarray, off: np.ndarray, length: np.ndarray, sources: list[Path | None],
+              handles: dict) -> list[bytes]:
+    """The lines at (*src*, *off*, *length*), in the order given, read a stretch at a time.
+
+    Lines of one source that lie within ``_GATHER_GAP`` bytes of each other are read with one
+    positioned read and cut apart in memory: the lines of one shard, spooled in id order block by
+    block (see ``build._render_block``), take one read per block instead of one per line.
+    """
+    by_place = np.lexsort((off, src))
+    p_src, p_off = src[by_place], off[by_place]
+    p_end = p_off + length[by_place]
+    brk = np.r_[True, (p_src[1:] != p_src[:-1]) | (p_off[1:] > p_end[:-1] + _GATHER_GAP)]
+    firsts = np.flatnonzero(brk)
+    stretch = np.cumsum(brk) - 1
+    begin, end = p_off[firsts], np.maximum.reduceat(p_end, firsts)
+    reads = []
+    for kind, start, size in zip(p_src[firsts].tolist(), begin.tolist(), (end - begin).tolist()):
+        if kind not in handles:
+            handles[kind] = open(sources[kind], "rb")
+        reads.append(os.pread(handles[kind].fileno(), size, start))
+    data = b"".join(reads)
+    at = np.empty(len(off), dtype=np.int64)  # where each line (in the order given) starts in data
+    at[by_place] = (np.cumsum(end - begin) - (end - begin))[stretch] + p_off - begin[stretch]
+    return [data[a:a + n] for a, n in zip(at.tolist(), length.tolist())]
 
 
 def _copy(src, dst, offset: int, count: int) -> None:

@@ -64,3 +64,46 @@ def test_assemble_copies_runs_and_short_lines_and_reports_progress(tmp_path, mon
         # a call comes once at least *step* bytes are unsynced, and a run never overshoots it by a full step
         assert (len(want) // (2 * step) <= len(calls) <= len(want) // step) if step < len(want) else not calls
         assert calls == sorted(calls) and all(size > 0 for size in calls)  # each call: more has been written
+
+
+def test_gathered_reads_lines_a_stretch_at_a_time_in_any_order(tmp_path, monkeypatch):
+    """Lines asked for in any order from several files, near and far apart, come back as they are,
+    with one read per stretch of nearby lines."""
+    import os
+
+    import numpy as np
+
+    from syllabus.compile import output
+
+    rng = np.random.default_rng(11)
+    files, places = [], []
+    for f in range(3):
+        chunks, at = [], 0
+        for i in range(200):
+            line = f'{{"id":"f{f}-{i:03d}","pad":"{"z" * int(rng.integers(0, 90))}"}}\n'.encode()
+            chunks.append(line)
+            places.append((f, at, line))
+            at += len(line)
+            if i % 50 == 49:  # a wide gap now and then: a stretch ends there
+                chunks.append(b"#" * 9000)
+                at += 9000
+        files.append(tmp_path / f"spool-{f}.jsonl")
+        files[-1].write_bytes(b"".join(chunks))
+    wanted = [places[int(i)] for i in rng.permutation(len(places))[:450]]
+    src = np.array([f for f, _, _ in wanted], dtype=np.int64)
+    off = np.array([a for _, a, _ in wanted], dtype=np.int64)
+    length = np.array([len(x) for _, _, x in wanted], dtype=np.int64)
+    reads = []
+    real_pread = os.pread
+    monkeypatch.setattr(output.os, "pread", lambda fd, n, at: reads.append(n) or real_pread(fd, n, at))
+    for gap, most_reads in ((1 << 12, 3 * 4), (0, 450)):
+        monkeypatch.setattr(output, "_GATHER_GAP", gap)
+        reads.clear()
+        handles = {}
+        try:
+            got = output._gathered(src, off, length, files, handles)
+        finally:
+            for fh in handles.values():
+                fh.close()
+        assert got == [x for _, _, x in wanted]
+        assert len(reads) <= most_reads and (gap == 0 or sum(reads) < sum(f.stat().st_size for f in files))
