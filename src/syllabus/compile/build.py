@@ -129,18 +129,24 @@ class _Collector:
         return self.codes[column].setdefault(name, len(self.codes[column]))
 
     def add(self, block: "_RenderBlock") -> None:
-        new, parts, code = block.new, self.parts, self._code
-        parts["ids"].append(np.array([c.id for c in new], dtype="S35"))
+        new, parts = block.new, self.parts
+        parts["ids"].append(np.array(new.id, dtype="S35"))
         parts["exact"].append(block.exact)
         parts["sig"].append(block.sig)
-        parts["src"].append(np.full(len(new), code("src", block.src), dtype=np.int64))
+        parts["src"].append(np.full(len(new.id), self._code("src", block.src), dtype=np.int64))
         parts["off"].append(block.off)
         parts["length"].append(block.length)
-        parts["disc"].append(np.array([code("disc", c.discipline) for c in new], dtype=np.int32))
-        parts["task"].append(np.array([code("task", c.task) for c in new], dtype=np.int32))
-        parts["gap"].append(np.array([c.unit.startswith("gap:") for c in new], dtype=bool))
+        parts["disc"].append(self._codes("disc", new.discipline))
+        parts["task"].append(self._codes("task", new.task))
+        parts["gap"].append(np.fromiter((u.startswith("gap:") for u in new.unit), dtype=bool, count=len(new.unit)))
         if self.keep_rows:
-            self.rows += new
+            self.rows += map(Candidate, *new)
+
+    def _codes(self, column: str, names: list[str]) -> np.ndarray:
+        """The codes of *names* (a block's few distinct names, coded once each)."""
+        distinct, at = np.unique(np.array(names, dtype=str), return_inverse=True)
+        return np.array([self._code(column, n) for n in distinct.tolist()], dtype=np.int32)[at] if names else \
+            np.zeros(0, np.int32)
 
     def finish(self) -> Rendered:
         empty = {"ids": np.zeros(0, "S35"), "exact": np.zeros(0, np.uint64),
@@ -349,7 +355,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         if streamed:
             sink.add(block.new)
         collected.add(block)
-        changes += block.changes
+        changes += map(Change, *block.changes)
         removed += block.removed
     spool.close()
     if streamed:
@@ -473,15 +479,23 @@ def _fields_block(keys: list[str]) -> _FieldsBlock:
 
 @dataclass
 class _RenderBlock:
-    new: list[Candidate]
-    src: str  # the spool file their lines went to, one after the other
+    """A block's results, each kind of row as columns (lists of a field's values): a million named
+    tuples cost several microseconds each to pickle and unpickle, lists of strings a tenth of that."""
+
+    new: Candidate  # each field a list: the candidates as columns
+    src: str  # the spool file their lines went to
     off: np.ndarray
     length: np.ndarray
     exact: np.ndarray
     sig: np.ndarray
-    changes: list[Change]
+    changes: Change  # each field a list: the changes as columns
     removed: list[str]
     deferred: list[str]
+
+
+def _columns(kind, rows: list) -> NamedTuple:
+    """*rows* of a named tuple *kind* as one *kind* of lists (its columns)."""
+    return kind._make(map(list, zip(*rows))) if rows else kind._make([] for _ in kind._fields)
 
 
 def _render_block(jobs: list[str]) -> _RenderBlock:
@@ -509,7 +523,8 @@ def _render_block(jobs: list[str]) -> _RenderBlock:
     in_file = length[placed]
     off[placed] = offset + np.cumsum(in_file) - in_file
     exact, sig = dedup.signatures(texts)
-    return _RenderBlock(new, name, off, length, exact, sig, changes, removed, deferred)
+    return _RenderBlock(_columns(Candidate, new), name, off, length, exact, sig, _columns(Change, changes), removed,
+                        deferred)
 
 
 def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:

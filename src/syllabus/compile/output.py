@@ -297,16 +297,13 @@ _EXAMPLE_COLUMNS = ("seq", "id", "unit", "discipline", "renderer", "task", "temp
                     "dropped", "stale", "build")
 
 
-def insert_examples(session: Session, new: list, next_seq: int, build: str, reason_of: dict[str, str | None],
-                    with_deps: bool = True) -> None:
-    """Example rows (seq from *next_seq*) and, *with_deps*, their dependency rows; a reason taken
-    from *reason_of* is used up."""
+def insert_examples(session: Session, new: list, next_seq: int, build: str, reason_of: dict[str, str | None]) -> None:
+    """Example rows (seq from *next_seq*) and their dependency rows; a reason taken from *reason_of* is used up."""
     for lo in range(0, len(new), _RECORD_BATCH):  # in batches: the dependency rows of 1.5M examples are many
         rows, deps = [], []
         for seq, c in enumerate(new[lo:lo + _RECORD_BATCH], next_seq + lo):
             rows.append((seq, *c, reason_of.pop(c.id, None) if reason_of else None, 0, build))  # c: a Candidate
-            if with_deps:
-                deps += [(k, seq) for k in parse_deps(c.deps)]
+            deps += [(k, seq) for k in parse_deps(c.deps)]
         bulk_insert(session, XE.name, _EXAMPLE_COLUMNS, rows)
         deps.sort()
         bulk_insert(session, XD.name, ("unit", "example"), deps)
@@ -343,9 +340,13 @@ class StreamingRecord:
         self.session.execute(delete(XU))
         self.next_seq, self.build, self._units = 1, build_id, units
 
-    def add(self, new: list) -> None:
-        insert_examples(self.session, new, self.next_seq, self.build, {}, with_deps=False)
-        self.next_seq += len(new)
+    def add(self, new) -> None:
+        """Rows for a block of candidates (a ``build.Candidate`` of columns)."""
+        n = len(new.id)
+        rows = list(zip(range(self.next_seq, self.next_seq + n), *new, itertools.repeat(None, n),
+                        itertools.repeat(0, n), itertools.repeat(self.build, n)))
+        bulk_insert(self.session, XE.name, _EXAMPLE_COLUMNS, rows)
+        self.next_seq += n
         self._save_units(_UNITS_PER_BLOCK)
 
     def _save_units(self, count: int | None) -> None:
