@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -527,11 +528,21 @@ def test_forked_workers_compile_byte_identical_builds(sample_ws, cli, tmp_path, 
         for cid in [c for c in self._concepts if zlib.crc32(c.encode()) % 2]:
             del self._concepts[cid]
 
-    deferred = []
-    real_map = build.map_blocks
+    deferred = []  # per block of results: the units a worker handed back
+    fingerprinted = []  # the units of each part fingerprinted as the graph loads
+    real_map, real_map_as_loaded = build.map_blocks, build.map_as_loaded
 
     def counting_map(fn, blocks, n, detach, forked=None):
         for result in real_map(fn, blocks, n, detach, forked):
+            deferred.append(len(result.deferred))
+            yield result
+
+    def counting_map_as_loaded(fn, parts, n, detach, min_items):
+        def recorded():
+            for items in parts:
+                fingerprinted.append(list(items))
+                yield items
+        for result in real_map_as_loaded(fn, recorded(), n, detach, min_items):
             deferred.append(len(result.deferred))
             yield result
 
@@ -545,6 +556,7 @@ def test_forked_workers_compile_byte_identical_builds(sample_ws, cli, tmp_path, 
     monkeypatch.setattr(Graph, "__init__", counting_init)
     monkeypatch.setattr(Graph, "preload", preload_leaving_some_out)
     monkeypatch.setattr(build, "map_blocks", counting_map)
+    monkeypatch.setattr(build, "map_as_loaded", counting_map_as_loaded)
     monkeypatch.setattr(build, "PARALLEL_MIN_UNITS", 1)
     monkeypatch.setattr(workers, "BLOCK_UNITS", 97)
     serial = tmp_path / "serial"
@@ -552,10 +564,19 @@ def test_forked_workers_compile_byte_identical_builds(sample_ws, cli, tmp_path, 
     one = compile_json(cli, serial, "--workers", "1")
     assert sum(deferred) == 0 and graphs == [os.getpid()]
     graphs.clear()
+    fingerprinted.clear()
     two = compile_json(cli, sample_ws, "--workers", "2")
     assert sum(deferred) > 0 and len(deferred) > 2  # several blocks, some units done by the parent
     # once the render workers are forked, the parent lets the loaded graph go and loads on demand
     assert graphs == [os.getpid(), os.getpid()]
+    # each discipline's units were fingerprinted (forked) as soon as it was loaded, one part each
+    store = sqlite3.connect(sample_ws / ".syllabus" / "store.db")
+    discipline = dict(store.execute("SELECT key, discipline FROM unit"))
+    store.close()
+    parts = [units for units in fingerprinted if units]
+    assert len(parts) == len(set(discipline.values())) > 1
+    assert all(len({discipline[k] for k in units}) == 1 for units in parts)
+    assert sorted(k for units in parts for k in units) == sorted(discipline)
     assert one["counts"] == two["counts"] and one["changes"] == two["changes"]
     for name in (".", "dropped.jsonl", "manifest.json"):  # "." : the build's kept examples
         assert sha(serial / "build/latest" / name) == sha(sample_ws / "build/latest" / name)

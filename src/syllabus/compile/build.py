@@ -438,7 +438,7 @@ def _as_loaded(fn, stages: Iterator[list], run: _Run, workers: int):
     _RUN = run
     deferred: list = []
     try:
-        for result in map_as_loaded(fn, stages, workers, _detach, PARALLEL_MIN_UNITS // 4):
+        for result in map_as_loaded(lambda items: [fn(items)], stages, workers, _detach, PARALLEL_MIN_UNITS // 4):
             deferred += result.deferred
             yield result
         if deferred:

@@ -91,32 +91,46 @@ def map_blocks(fn: Callable, blocks: list, workers: int, detach: Callable[[], No
         gc.unfreeze()
 
 
-def map_as_loaded(fn: Callable, stages: Iterable[list], workers: int, detach: Callable[[], None],
+def map_as_loaded(fn: Callable[[list], list], stages: Iterable[list], workers: int, detach: Callable[[], None],
                   min_items: int) -> Iterator:
-    """``fn(items)`` for each list of items *stages* yields, in order, each in a process forked as soon
-    as the list is yielded: a producer that loads the graph a part at a time (a discipline, say) and
-    yields that part's units has them worked on while it loads the next part. A fork inherits what
-    was loaded up to then; *fn* must hand back (as ``deferred``, see :class:`StoreNeeded`) what it
-    cannot do without the rest. At most *workers* forks run at once; a list shorter than *min_items*
-    (or any list, with one worker) is done here, since a fork would cost more than it saves.
+    """The results of ``fn(items)`` (a list each) for each list of items *stages* yields, in order,
+    each list done in a process forked for it alone as soon as a slot is free.
+
+    A fork inherits what the parent had loaded when it started: a producer that loads the graph a
+    part at a time (a discipline, say) and yields that part's units has them worked on while it
+    loads the next part. *fn* hands back (as ``deferred``, see :class:`StoreNeeded`) what it cannot
+    do without the rest. At most *workers* forks run at once; between results, finished forks are
+    collected and new ones started, so no core waits while the caller handles a result. A list
+    shorter than *min_items* (or any list, with one worker) is done here: a fork would cost more.
     """
-    ahead: deque = deque()  # in stage order: a result, or a :class:`_Fork` still working on it
+    stages = iter(stages)
     context = multiprocessing.get_context("fork") if workers > 1 and can_fork() else None
-    try:
-        for items in stages:
-            if context is not None and len(items) >= min_items:
-                while sum(isinstance(e, _Fork) for e in ahead) >= workers:  # a slot: wait for the oldest fork
-                    oldest = next(i for i, e in enumerate(ahead) if isinstance(e, _Fork))
-                    ahead[oldest] = ahead[oldest].result()
+    ahead: deque = deque()  # in stage order: a _Fork (maybe finished) or a list of results done here
+    more = True
+
+    def top_up() -> None:
+        nonlocal more
+        for entry in ahead:
+            if isinstance(entry, _Fork):
+                entry.poll()
+        while more and sum(isinstance(e, _Fork) and e.running for e in ahead) < workers and len(ahead) <= workers:
+            items = next(stages, None)
+            if items is None:
+                more = False
+            elif context is not None and len(items) >= min_items:
                 gc.freeze()  # keep the collector from touching (and so copying) the inherited objects
                 ahead.append(_Fork(context, fn, items, detach))
             else:
                 ahead.append(fn(items))
-            while ahead and not isinstance(ahead[0], _Fork):
-                yield ahead.popleft()
+
+    try:
+        top_up()
         while ahead:
             entry = ahead.popleft()
-            yield entry.result() if isinstance(entry, _Fork) else entry
+            for result in entry.results() if isinstance(entry, _Fork) else entry:
+                top_up()
+                yield result
+            top_up()
     finally:
         for entry in ahead:
             if isinstance(entry, _Fork):
@@ -125,26 +139,42 @@ def map_as_loaded(fn: Callable, stages: Iterable[list], workers: int, detach: Ca
 
 
 class _Fork:
-    """``fn(items)`` in a forked process; :meth:`result` waits for it (re-raising its error)."""
+    """``fn(items)`` in a forked process, its result collected when ready (:meth:`poll`) or awaited."""
 
     def __init__(self, context, fn: Callable, items: list, detach: Callable[[], None]) -> None:
         self._pipe, child_end = context.Pipe(duplex=False)
         self._process = context.Process(target=_run_forked, args=(child_end, fn, items, detach), daemon=True)
         self._process.start()
         child_end.close()
+        self._message: tuple | None = None
 
-    def result(self):
-        try:
-            ok, value = self._pipe.recv()
-        except EOFError:
-            self._process.join()
-            raise RuntimeError(f"a compile worker process died (exit code {self._process.exitcode})") from None
-        finally:
-            self._pipe.close()
-        self._process.join()
+    @property
+    def running(self) -> bool:
+        return self._message is None
+
+    def poll(self) -> None:
+        """Collect the result if the fork has sent it (the fork then ends, freeing its slot)."""
+        if self._message is None and self._pipe.poll():
+            self._collect()
+
+    def results(self) -> list:
+        """The fork's results (waiting for them); its error, raised here."""
+        if self._message is None:
+            self._collect()
+        ok, value = self._message
         if not ok:
             raise value
         return value
+
+    def _collect(self) -> None:
+        try:
+            self._message = self._pipe.recv()
+        except EOFError:
+            self._process.join()
+            self._message = (False, RuntimeError(f"a compile worker process died (exit code {self._process.exitcode})"))
+        finally:
+            self._pipe.close()
+        self._process.join()
 
     def stop(self) -> None:
         if self._process.is_alive():

@@ -8,14 +8,14 @@ from syllabus.compile import workers
 LOADED: list[str] = []  # what the "parent" has loaded so far; a fork sees it as it was at its start
 
 
-def _seen(items):
-    return os.getpid(), list(LOADED), [x * 2 for x in items]
+def _seen(items):  # one result per part
+    return [(os.getpid(), list(LOADED), [x * 2 for x in items])]
 
 
 def _fails(items):
     if 3 in items:
         raise ValueError(f"bad item in {items}")
-    return items
+    return [items]
 
 
 def _stages(parts):
@@ -49,7 +49,18 @@ def _dies(items):
     os._exit(3)
 
 
+def _many(items):  # several results per part
+    return [x * 10 for x in items]
+
+
 @pytest.mark.skipif(not workers.can_fork(), reason="needs fork")
 def test_a_fork_that_dies_is_an_error_not_a_hang():
     with pytest.raises(RuntimeError, match="exit code 3"):
         list(workers.map_as_loaded(_dies, _stages([("a", [1])]), 2, lambda: None, min_items=1))
+
+
+@pytest.mark.skipif(not workers.can_fork(), reason="needs fork")
+def test_a_part_may_give_several_results_and_they_keep_their_order():
+    parts = [("a", [1, 2, 3]), ("b", []), ("c", [4, 5])] * 3
+    got = list(workers.map_as_loaded(_many, _stages(parts), 2, lambda: None, min_items=1))
+    assert got == [x * 10 for _, items in parts for x in items]
