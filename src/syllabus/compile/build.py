@@ -16,6 +16,7 @@ The result is a :class:`Compiled` that :mod:`syllabus.compile.output` writes and
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import tempfile
 from collections import Counter, defaultdict
@@ -844,32 +845,48 @@ def _dedup(parent_index: dict | None, new: Rendered, removed: list[str], thresho
 
 
 def _splice(rows: np.ndarray, gone: np.ndarray, pos: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``np.insert(np.delete(rows, gone, axis=0), pos, values, axis=0)`` in one copy.
+    """``np.insert(np.delete(rows, gone, axis=0), pos, values, axis=0)`` in one copy, or none.
 
-    An incremental compile removes and adds a few examples among 1.5 million: the result is
-    copied run by run between those few places instead of twice over in full.
+    An incremental compile removes and adds a few examples among 1.5 million: the result is moved
+    run by run between those few places instead of copied twice over in full. When no more rows come
+    than go (an edit renders a unit's examples again under new ids), the runs move within *rows*
+    itself, which is changed (the result is a view of it): no new array, whose hundreds of megabytes
+    of fresh pages cost more than the moves.
     """
     if len(gone) + len(pos) > 10_000:
         return np.insert(np.delete(rows, gone, axis=0), pos, values, axis=0)
     keep = len(rows) - len(gone)
-    out = np.empty((keep + len(pos), *rows.shape[1:]), dtype=rows.dtype)
     # each insertion point as an index of *rows*: the kept row it goes before (len(rows): at the end)
     shifted = gone - np.arange(len(gone))
     before = np.where(pos < keep, pos + np.searchsorted(shifted, pos, side="right"), len(rows))
     events = sorted([(int(b), 0, k) for k, b in enumerate(before.tolist())] + [(int(g), 1, 0) for g in gone.tolist()])
+    runs, places = [], []  # (first row, end, where it goes) of each run of kept rows; (where, value index)
     src = dst = 0
     for at, kind, k in events:
-        n = at - src
-        out[dst:dst + n] = rows[src:at]
-        dst += n
+        runs.append((src, at, dst))
+        dst += at - src
         if kind == 0:
-            out[dst] = values[k]
+            places.append((dst, k))
             dst += 1
             src = at
         else:
             src = at + 1
-    out[dst:] = rows[src:]
-    return out
+    runs.append((src, len(rows), dst))
+    if len(pos) <= len(gone) and rows.flags.c_contiguous and rows.flags.writeable:
+        out = rows
+        size = rows.itemsize * int(np.prod(rows.shape[1:], dtype=np.int64))  # bytes per row
+        base = rows.ctypes.data
+        # runs moving left go first, from the left; then those moving right, from the right: no run
+        # lands on rows not yet moved (memmove copes with a run overlapping itself)
+        for first, end, to in [r for r in runs if r[2] < r[0]] + [r for r in reversed(runs) if r[2] > r[0]]:
+            ctypes.memmove(base + to * size, base + first * size, (end - first) * size)
+    else:
+        out = np.empty((keep + len(pos), *rows.shape[1:]), dtype=rows.dtype)
+        for first, end, to in runs:
+            out[to:to + end - first] = rows[first:end]
+    for to, k in places:
+        out[to] = values[k]
+    return out[:keep + len(pos)]
 
 
 def _positions(sorted_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:

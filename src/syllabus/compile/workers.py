@@ -6,8 +6,10 @@ in order, either in this process or in worker processes forked from it: a fork i
 loaded graph, the compiled templates and the compile's decisions so far without copying or
 reloading them. A worker has no store: the caller's *detach* swaps the sessions it would read
 through for :class:`NoStore`, whose first use raises :class:`StoreNeeded`, and the block function
-hands such a unit back for the parent to do. Rendered lines go to a :class:`Spool`, one
-append-only file per process, so they are never held in memory or sent through a pipe.
+hands such a unit back for the parent to do. :func:`map_as_loaded` forks a process per part of the
+work as the parent produces the parts (a discipline's units as soon as it is loaded). Rendered
+lines go to a :class:`Spool`, one append-only file per process, so they are never held in memory
+or sent through a pipe.
 """
 from __future__ import annotations
 

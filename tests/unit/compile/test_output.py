@@ -15,21 +15,32 @@ def test_manifest_text_is_the_manifest_with_one_removal_per_line():
 
 
 def test_splice_is_delete_then_insert():
+    """Every shape of column the index keeps; in place (a view of the rows) when no more come than go."""
     import numpy as np
 
     from syllabus.compile.build import _splice
 
     rng = np.random.default_rng(3)
-    for _ in range(200):
-        n = int(rng.integers(0, 30))
-        rows = rng.integers(0, 1000, (n, 3))
-        gone = np.array(sorted(rng.choice(n, int(rng.integers(0, n + 1)), replace=False)), dtype=np.int64) \
+    columns = [lambda n: rng.integers(0, 1000, (n, 3)), lambda n: rng.integers(0, 2**32, (n, 16), dtype=np.uint32),
+               lambda n: np.array([f"ex-{x:032x}" for x in rng.integers(0, 2**62, n)], dtype="S35"),
+               lambda n: rng.integers(0, 2, n).astype(bool)]
+    in_place = 0
+    for case in range(800):
+        make = columns[case % len(columns)]
+        n = int(rng.integers(0, 300 if case % 2 else 30))
+        rows = make(n)
+        gone = np.array(sorted(rng.choice(n, int(rng.integers(0, min(n, 12) + 1)), replace=False)), dtype=np.int64) \
             if n else np.zeros(0, np.int64)
         keep = n - len(gone)
-        pos = np.sort(rng.integers(0, keep + 1, int(rng.integers(0, 6))))
-        values = rng.integers(0, 1000, (len(pos), 3))
+        pos = np.sort(rng.integers(0, keep + 1, len(gone) if case % 3 == 0 else int(rng.integers(0, 12))))
+        values = make(len(pos))
         want = np.insert(np.delete(rows, gone, axis=0), pos, values, axis=0)
-        assert np.array_equal(_splice(rows, gone, pos, values), want)
+        got = _splice(rows, gone, pos, values)
+        assert np.array_equal(got, want)
+        if len(pos) <= len(gone) and len(want):
+            assert np.shares_memory(got, rows)
+            in_place += 1
+    assert in_place > 200
 
 
 def test_assemble_copies_runs_and_short_lines_and_reports_progress(tmp_path, monkeypatch):
