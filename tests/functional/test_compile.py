@@ -186,16 +186,19 @@ def test_an_incremental_build_links_the_shards_it_did_not_change(sample_ws, cli)
 
 
 def _to_single_file_layout(folder: Path) -> None:
-    """Rewrite a build as builds were written before shards: one examples.jsonl, offsets into it."""
+    """Rewrite a build as builds were written before shards: one examples.jsonl, offsets into it, and
+    the index in index.npz (as builds were written before index.npy)."""
     import numpy as np
 
+    from syllabus.compile.index_file import INDEX, read_index
+
     data = b"".join(p.read_bytes() for p in example_files(folder))
-    with np.load(folder / "index.npz") as z:
-        arrays = {k: z[k] for k in z.files}
+    arrays = read_index(folder)
     kept = np.nonzero(~arrays["dropped"])[0]
     lengths = arrays["len"][kept]
     arrays["off"][kept] = np.cumsum(np.r_[0, lengths[:-1]])
     np.savez(folder / "index.npz", **arrays)
+    (folder / INDEX).unlink()
     shutil.rmtree(folder / "examples")
     (folder / "examples.jsonl").write_bytes(data)
 

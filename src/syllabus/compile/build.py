@@ -41,6 +41,7 @@ from syllabus.compile.fingerprint import (
     unit_fields,
 )
 from syllabus.compile.graph import Graph, Usability
+from syllabus.compile.index_file import read_index
 from syllabus.compile.renderers import Choice, Reader, Renderer, renderers
 from syllabus.compile.selector import Selector
 from syllabus.compile.templates import Templates
@@ -897,12 +898,11 @@ def _positions(sorted_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return at[found].astype(np.int64)
 
 
-def load_index(path: Path) -> dict | None:
-    """A build's candidate index (index.npz), with sources pointing at that build's files."""
-    if not path.is_file():
+def load_index(folder: Path) -> dict | None:
+    """A build's candidate index (see :mod:`index_file`), with sources pointing at that build's files."""
+    arrays = read_index(folder)
+    if arrays is None:
         return None
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
     arrays["src"] = arrays["dropped"].astype(np.int64)  # 0: kept (see output._line_sources), 1: dropped.jsonl
     # only dropped examples have a reason, stored for them alone (indexes written before that: for all)
     at = arrays.pop("reason_at", None)

@@ -29,11 +29,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex
 
 from syllabus.compile import layout, trace
+from syllabus.compile.index_file import INDEX, write_index
 from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_all_examples, delete_examples, next_seq
 from syllabus.compile.fingerprint import canonical, digest, parse_deps
 from syllabus.errors import SyllabusError
 
-INDEX, MANIFEST = "index.npz", "manifest.json"
+MANIFEST = "manifest.json"
 _RECORD_BATCH = 200_000
 _UNITS_PER_BLOCK = 10_000  # unit rows written with each block of examples by a compile from nothing
 _UNIT_COLUMNS = ("key", "discipline", "fp", "fields")
@@ -198,11 +199,12 @@ def _whole_file(arrays: dict, rows: np.ndarray, files: list[Path | None], linkab
 def _write_index_and_manifest(staging: Path, arrays: dict, offsets: np.ndarray, manifest: dict,
                               syncing: "_Syncer") -> None:
     dropped_at = np.nonzero(arrays["dropped"])[0]
-    np.savez(staging / INDEX, ids=arrays["ids"], exact=arrays["exact"], sig=arrays["sig"],
-             dropped=arrays["dropped"], off=offsets, len=arrays["len"], disc=arrays["disc"], task=arrays["task"],
-             disc_names=np.array(arrays["disc_names"], dtype=str), task_names=np.array(arrays["task_names"], dtype=str),
-             reason_at=dropped_at,
-             reason=np.array([arrays["reason"][arrays["ids"][i]] for i in dropped_at.tolist()], dtype=str))
+    write_index(staging / INDEX, dict(
+        ids=arrays["ids"], exact=arrays["exact"], sig=arrays["sig"], dropped=arrays["dropped"], off=offsets,
+        len=arrays["len"], disc=arrays["disc"], task=arrays["task"],
+        disc_names=np.array(arrays["disc_names"], dtype=str), task_names=np.array(arrays["task_names"], dtype=str),
+        reason_at=dropped_at,
+        reason=np.array([arrays["reason"][arrays["ids"][i]] for i in dropped_at.tolist()], dtype=str)))
     syncing.add(staging / INDEX)
     _write_json(staging / MANIFEST, manifest)
     syncing.add(staging / MANIFEST)

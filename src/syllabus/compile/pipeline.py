@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from syllabus.compile import trace
 from syllabus.compile.build import Compiled, compile_graph, latest_build, load_index
 from syllabus.compile.output import (
-    INDEX,
     MANIFEST,
     Staged,
     StreamingRecord,
@@ -90,7 +89,7 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
                 parent = latest_build(session)
                 parent_dir = root / parent["id"] if parent and (root / parent["id"] / MANIFEST).is_file() else None
                 manifest = json.loads((parent_dir / MANIFEST).read_text(encoding="utf-8")) if parent_dir else None
-                index = load_index(parent_dir / INDEX) if parent_dir else None
+                index = load_index(parent_dir) if parent_dir else None
                 trace.phase("parent build read")
                 compiled = compile_graph(session, ws, selector=sel, parent_manifest=manifest, parent_index=index,
                                          spool_dir=spool_dir, workers=workers,

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from syllabus.compile import layout
 from syllabus.compile.build import XB, XE, XU, load_index
-from syllabus.compile.output import INDEX, MANIFEST, build_folder
+from syllabus.compile.index_file import index_file
+from syllabus.compile.output import MANIFEST, build_folder
 from syllabus.errors import SyllabusError
 from syllabus.store.queries import source_line
 from syllabus.store.tables import Chunk, Document, Evidence
@@ -22,7 +23,7 @@ E, K, D = Evidence.__table__, Chunk.__table__, Document.__table__
 
 def read_example(folder: Path, example_id: str) -> tuple[dict, str | None] | None:
     """(the example's JSON, its drop reason or None) from a build folder, or None when absent."""
-    index = load_index(folder / INDEX)
+    index = load_index(folder)
     if index is None:
         return None
     ids = index["ids"]
@@ -83,7 +84,7 @@ def list_builds(session: Session, root: Path) -> list[dict]:
 def diff_builds(root: Path, a: str, b: str) -> dict:
     """Examples added, removed and changed from build A to build B, per discipline and task type."""
     fa, fb = build_folder(root, a), build_folder(root, b)
-    ia, ib = load_index(fa / INDEX), load_index(fb / INDEX)
+    ia, ib = load_index(fa), load_index(fb)
     ka, kb = ~ia["dropped"], ~ib["dropped"]
     ids_a, ids_b = ia["ids"][ka], ib["ids"][kb]
     only_a = np.setdiff1d(ids_a, ids_b)
@@ -127,4 +128,4 @@ def _manifest(folder: Path) -> dict | None:
 
 def _folders_newest_first(session: Session, root: Path) -> list[Path]:
     ids = session.scalars(select(XB.c.id).order_by(XB.c.seq.desc())).all()
-    return [root / i for i in ids if (root / i / INDEX).is_file()]
+    return [root / i for i in ids if index_file(root / i) is not None]

@@ -118,3 +118,22 @@ def test_gathered_reads_lines_a_stretch_at_a_time_in_any_order(tmp_path, monkeyp
                 fh.close()
         assert got == [x for _, _, x in wanted]
         assert len(reads) <= most_reads and (gap == 0 or sum(reads) < sum(f.stat().st_size for f in files))
+
+
+def test_index_file_round_trip_and_the_older_npz_is_read(tmp_path):
+    import numpy as np
+
+    from syllabus.compile.index_file import INDEX, LEGACY_INDEX, index_file, read_index, write_index
+
+    arrays = {"ids": np.array([b"ex-1", b"ex-2"], dtype="S35"), "sig": np.arange(32, dtype=np.uint32).reshape(2, 16),
+              "names": np.array(["α", "b"], dtype=str), "empty": np.zeros(0, np.int64)}
+    assert index_file(tmp_path) is None and read_index(tmp_path) is None
+    write_index(tmp_path / INDEX, arrays)
+    got = read_index(tmp_path)
+    assert list(got) == list(arrays) and all(np.array_equal(got[k], v) and got[k].dtype == v.dtype
+                                             for k, v in arrays.items())
+    old = tmp_path / "old"
+    old.mkdir()
+    np.savez(old / LEGACY_INDEX, **arrays)
+    assert index_file(old) == old / LEGACY_INDEX
+    assert all(np.array_equal(read_index(old)[k], v) for k, v in arrays.items())
