@@ -135,11 +135,11 @@ def stage(compiled: Compiled, root: Path, parent_dir: Path | None) -> Staged:
     # the index and the manifest need only the offsets: a thread writes them while the lines are copied
     side = _Side(lambda: _write_index_and_manifest(staging, arrays, offsets, manifest, syncing))
     try:
-        for shard, start, end in zip(layout.SHARD_NAMES, bounds[:-1].tolist(), bounds[1:].tolist()):
+        wholes = _whole_files(arrays, kept_at, bounds, files, linkable)
+        for shard, start, end, whole in zip(layout.SHARD_NAMES, bounds[:-1].tolist(), bounds[1:].tolist(), wholes):
             rows, path = kept_at[start:end], layout.shard_path(staging, shard)
             if not len(rows):
                 continue
-            whole = _whole_file(arrays, rows, files, linkable)
             if whole is not None:
                 os.link(whole, path)  # the parent's shard, already on the disk: nothing to write or sync
             else:
@@ -185,15 +185,22 @@ def _line_sources(arrays: dict, parent_dir: Path | None, spools: list[Path]) -> 
     return files, {**arrays, "src": src}, linkable
 
 
-def _whole_file(arrays: dict, rows: np.ndarray, files: list[Path | None], linkable: int) -> Path | None:
-    """The parent's shard file when a shard's lines (*rows*) are that file, whole and in order."""
+def _whole_files(arrays: dict, rows: np.ndarray, bounds: np.ndarray, files: list[Path | None],
+                 linkable: int) -> list[Path | None]:
+    """For each shard (``rows[bounds[k]:bounds[k + 1]]``, the kept lines in id order), the parent's
+    shard file when the shard's lines are that file, whole and in order; else None."""
     src, off, length = arrays["src"][rows], arrays["off"][rows], arrays["len"][rows]
-    first = int(src[0])
-    if first < linkable or (src != first).any():
-        return None
-    if off[0] != 0 or not (off[1:] == off[:-1] + length[:-1]).all():
-        return None
-    return files[first] if int(length.sum()) == files[first].stat().st_size else None
+    # breaks[i]: how many of the first i lines do not continue the line before them in its file
+    breaks = np.r_[0, 0, np.cumsum((src[1:] != src[:-1]) | (off[1:] != off[:-1] + length[:-1]))]
+    ends = np.r_[0, np.cumsum(length)]
+    out: list[Path | None] = []
+    for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        whole = None
+        if end > start and src[start] >= linkable and off[start] == 0 and breaks[end] == breaks[start + 1]:
+            path = files[int(src[start])]
+            whole = path if int(ends[end] - ends[start]) == path.stat().st_size else None
+        out.append(whole)
+    return out
 
 
 def _write_index_and_manifest(staging: Path, arrays: dict, offsets: np.ndarray, manifest: dict,
