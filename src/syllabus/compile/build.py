@@ -262,7 +262,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     run = _Run(graph, templates, registry, cfg.seed, settings, fp_of, spool)
     keys: set[str] = set()
     if full:  # every unit: each discipline's units are fingerprinted (forked) while the next one loads
-        old_units = _load_units(session, keys, everything=True)
+        old_units = _load_units(session, set(), everything=True)
 
         def loaded() -> Iterator[list[str]]:
             for d in names:
