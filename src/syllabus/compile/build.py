@@ -146,9 +146,10 @@ class _Collector:
 
     def _codes(self, column: str, names: list[str]) -> np.ndarray:
         """The codes of *names* (a block's few distinct names, coded once each)."""
+        if not names:
+            return np.zeros(0, np.int32)
         distinct, at = np.unique(np.array(names, dtype=str), return_inverse=True)
-        return np.array([self._code(column, n) for n in distinct.tolist()], dtype=np.int32)[at] if names else \
-            np.zeros(0, np.int32)
+        return np.array([self._code(column, n) for n in distinct.tolist()], dtype=np.int32)[at]
 
     def finish(self) -> Rendered:
         empty = {"ids": np.zeros(0, "S35"), "exact": np.zeros(0, np.uint64),
@@ -263,19 +264,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     keys: set[str] = set()
     if full:  # every unit: each discipline's units are fingerprinted (forked) while the next one loads
         old_units = _load_units(session, set(), everything=True)
-
-        def loaded() -> Iterator[list[str]]:
-            for d in names:
-                graph.preload(d)
-                part = graph.unit_keys(d)
-                keys.update(part)
-                yield part
-            gone = sorted(old_units.keys() - keys)  # units the store knew that the graph no longer has
-            keys.update(gone)
-            trace.phase(f"graph loaded, {len(keys):,} units to fingerprint")
-            yield gone
-
-        parts = _as_loaded(_fields_block, loaded(), run, workers)
+        parts = _as_loaded(_fields_block, _loaded(graph, names, old_units, keys), run, workers)
     else:
         for unit in session.scalars(select(XJ.c.unit).where(XJ.c.seq <= journal_max).distinct()):
             keys.add(unit)
@@ -430,6 +419,20 @@ def _in_blocks(fn, items: list, run: _Run, workers: int, last: bool = False):
                 yield fn(result.deferred)
     finally:
         _RUN = None
+
+
+def _loaded(graph: Graph, names: list[str], old_units: dict, keys: set[str]) -> Iterator[list[str]]:
+    """Each discipline's unit keys as soon as it is loaded, then those the store knew that the graph
+    no longer has; *keys* gathers them all."""
+    for d in names:
+        graph.preload(d)
+        part = graph.unit_keys(d)
+        keys.update(part)
+        yield part
+    gone = sorted(old_units.keys() - keys)
+    keys.update(gone)
+    trace.phase(f"graph loaded, {len(keys):,} units to fingerprint")
+    yield gone
 
 
 def _as_loaded(fn, stages: Iterator[list], run: _Run, workers: int):
@@ -783,7 +786,7 @@ def _count_examples(session: Session) -> int:
 
 def _dedup(parent_index: dict | None, new: Rendered, removed: list[str], threshold: float) -> dict:
     """Merge the parent's candidates with this compile's (*new*, in id order) and decide drops around
-    what changed."""
+    what changed. The parent index's arrays are used up: they may be spliced in place (see _splice)."""
     if parent_index is None:
         parent_index = {"ids": np.zeros(0, dtype="S35"), "exact": np.zeros(0, dtype=np.uint64),
                         "sig": np.zeros((0, dedup.NUM_PERM), dtype=np.uint32), "dropped": np.zeros(0, dtype=bool),

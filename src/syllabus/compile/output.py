@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex
 
 from syllabus.compile import layout, trace
-from syllabus.compile.index_file import INDEX, write_index
 from syllabus.compile.build import XB, XD, XE, XJ, XU, Compiled, delete_all_examples, delete_examples, next_seq
 from syllabus.compile.fingerprint import canonical, digest, parse_deps
+from syllabus.compile.index_file import INDEX, write_index
 from syllabus.errors import SyllabusError
 
 MANIFEST = "manifest.json"
@@ -356,9 +356,9 @@ class StreamingRecord:
                         itertools.repeat(0, n), itertools.repeat(self.build, n)))
         bulk_insert(self.session, XE.name, _EXAMPLE_COLUMNS, rows)
         self.next_seq += n
-        self._save_units(_UNITS_PER_BLOCK)
+        self._insert_units(_UNITS_PER_BLOCK)
 
-    def _save_units(self, count: int | None) -> None:
+    def _insert_units(self, count: int | None) -> None:
         rows = list(itertools.islice(self._units, count))
         bulk_insert(self.session, XU.name, _UNIT_COLUMNS, rows)
 
@@ -369,7 +369,7 @@ class StreamingRecord:
         It is SQL alone (the driver lets go of the GIL), so the duplicate check and the build files
         go on meanwhile. Nothing else may use the session until :meth:`wait` returns.
         """
-        self._save_units(None)  # those left
+        self._insert_units(None)  # those left
         dialect = self.session.get_bind().dialect
         dbapi = self.session.connection().connection.driver_connection
         keys = (f"json_each({XE.name}.deps) AS d" if dialect.name == "sqlite"
