@@ -39,6 +39,9 @@ CATALOGUE: dict[str, ErrorSpec] = {
                       "Use `base`, `head`, or a revision listed by `syllabus db history`."),
     "E013": ErrorSpec("The store at {url} has revision {current}, which this version of Syllabus does not know.",
                       "Upgrade Syllabus, or downgrade the database with the version that created it."),
+    "E014": ErrorSpec("The store at {url} is busy: {detail}.",
+                      "Another command holds it (a compile from nothing keeps other readers out until it "
+                      "commits); run this again when that one has finished."),
     # E02x: ontology files
     "E020": ErrorSpec("{file}: no such file.",
                       "Check the path (relative paths are resolved against the workspace)."),

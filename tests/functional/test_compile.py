@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as text_sql
 
 from syllabus.compile.fingerprint import parse_deps
 from syllabus.compile.layout import example_files, iter_lines
@@ -450,6 +451,75 @@ def test_a_compile_killed_midway_leaves_the_previous_build_and_the_next_compile_
         assert report["counts"]["changed"] > 0
     clean = clean_compile(sample_ws, cli, tmp_path / "clean")
     assert sha(clean / "build/latest") == sha(latest)
+
+
+def _journal_mode(ws: Path) -> str:
+    """The store file's journal mode as a plain connection finds it (no switch to WAL on opening)."""
+    conn = sqlite3.connect(load_workspace(ws).store_url.removeprefix("sqlite:///"))
+    try:
+        return conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_compile_from_nothing_writes_with_a_rollback_journal_and_leaves_the_store_in_wal(sample_ws, cli):
+    from sqlalchemy import text
+
+    from syllabus.compile.pipeline import build_root, run_compile
+
+    ws = load_workspace(sample_ws)
+    modes = []
+
+    def note_mode(session):
+        modes.append(session.execute(text("PRAGMA journal_mode")).scalar())
+
+    run_compile(ws, root=build_root(ws), prepare=note_mode)
+    assert _journal_mode(sample_ws) == "wal"
+    edit_definition(sample_ws, "The rate at which the velocity of a body changes with time", "Velocity's rate of change")
+    cli(sample_ws, "ontology", "import")
+    incremental = run_compile(ws, root=build_root(ws), prepare=note_mode)  # the store stays in WAL
+    assert incremental.compiled.counts["changed"] > 0
+    run_compile(ws, root=build_root(ws), plan=True, prepare=note_mode)
+    assert modes == ["delete", "wal", "wal"]
+    assert _journal_mode(sample_ws) == "wal"
+
+
+@pytest.mark.parametrize("point", ["writing", "staged"])
+def test_a_compile_from_nothing_killed_midway_leaves_an_empty_store_and_the_next_compile_completes(sample_ws, cli,
+                                                                                                    point, tmp_path):
+    killed = _run(sample_ws, "compile", env={"SYLLABUS_FAILPOINT": point})
+    assert killed.returncode == -9, killed.stderr
+    db = load_workspace(sample_ws).store_url.removeprefix("sqlite:///")
+    assert Path(db + "-journal").is_file()  # the rows the killed compile wrote are still in the file
+    assert _journal_mode(sample_ws) == "delete"
+    st = open_store(load_workspace(sample_ws).store_url)  # the next connection rolls the journal back
+    with st.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Example)) == 0
+        assert s.scalar(select(func.count()).select_from(ExampleDep)) == 0
+        assert s.execute(text_sql("PRAGMA integrity_check")).scalar() == "ok"
+    st.close()
+    assert _journal_mode(sample_ws) == "wal" and not Path(db + "-journal").exists()
+    assert not [p for p in (sample_ws / "build").iterdir() if p.name == "latest" or p.name[0].isdigit()]
+    done = _run(sample_ws, "compile", "--json")
+    assert done.returncode == 0, done.stderr
+    assert not list((sample_ws / "build").glob(".tmp-*"))
+    clean = clean_compile(sample_ws, cli, tmp_path / "clean")
+    assert sha(clean / "build/latest") == sha(sample_ws / "build/latest")
+
+
+def test_a_command_kept_out_by_a_compile_from_nothing_fails_with_a_coded_error(sample_ws, cli):
+    compile_json(cli, sample_ws)
+    writer = sqlite3.connect(load_workspace(sample_ws).store_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:  # what a compile from nothing holds once its rows spill from the cache: the file, exclusively
+        writer.execute("PRAGMA journal_mode=DELETE")
+        writer.execute("BEGIN EXCLUSIVE")
+        result = cli(sample_ws, "builds", "list")
+        assert result.exit_code == 2 and "E014" in result.stderr and "busy" in result.stderr
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert cli(sample_ws, "builds", "list").exit_code == 0
+    assert _journal_mode(sample_ws) == "wal"
 
 
 def test_a_write_error_while_staging_is_coded_and_changes_nothing(sample_ws, cli, monkeypatch):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,25 @@ class SyllabusGroup(TyperGroup):
         except SyllabusError as exc:
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            busy = _busy_store(exc)
+            if busy is None:
+                raise
+            print_error(busy)
+            raise typer.Exit(busy.exit_code) from None
+
+
+def _busy_store(exc: Exception) -> SyllabusError | None:
+    """E014 for a query that waited too long for another command's lock on the store, else None."""
+    if "sqlalchemy" not in sys.modules:  # not loaded: no store was opened (the CLI starts without it)
+        return None
+    from sqlalchemy.exc import OperationalError
+
+    from syllabus.store.engine import store_busy
+
+    if isinstance(exc, OperationalError) and store_busy(exc):
+        return SyllabusError("E014", url="the workspace's store", detail=str(exc.orig).strip())
+    return None
 
 
 def print_error(exc: SyllabusError) -> None:

@@ -282,34 +282,10 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
                 sums[d] += term
     trace.phase("fingerprints")
     fps = fp_of.fresh
-    unit_updates: dict[str, tuple[str, str, str] | None] = {}
     reasons = _Reasons()
     if not full and parent_manifest:
         sums.update({d: int(v, 16) for d, v in parent_manifest.get("input_fingerprints", {}).items()})
-    for key, now in current.items():
-        old = old_units.get(key)
-        fp = ABSENT if now is None else now[1]
-        fps[key] = fp
-        if full and now is not None:  # the table is made afresh from every unit
-            unit_updates[key] = now
-        if old is not None and old[1] == fp or old is None and now is None:
-            continue
-        if now is None:
-            unit_updates[key] = None
-            reasons.given[key] = [f"{key} was removed"]
-        else:
-            unit_updates[key] = now
-            if old is None:
-                reasons.new.add(key)
-            else:
-                new_h, old_h = json.loads(now[2]), json.loads(old[2])
-                changed = sorted(f for f in set(new_h) | set(old_h) if new_h.get(f) != old_h.get(f))
-                reasons.given[key] = [f"{key} changed: {', '.join(changed)}"]
-        if not full:  # the parent's sums, less what went, plus what came
-            if old is not None:
-                sums[old[0]] -= _term(key, old[1])
-            if now is not None:
-                sums[now[0]] += _term(key, fp)
+    unit_updates = _compare(current, old_units, full, fps, reasons, sums)
     sums = {d: v % (1 << 128) for d, v in sums.items()}
     fingerprint_sums = {d: format(v, "032x") for d, v in sorted(sums.items())}
     build_id = build_name(parent, settings, fingerprint_sums, selector.text if selector else None)
@@ -317,7 +293,8 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     del current, old_units  # a large graph's fingerprint work is done: let the render phase have the memory
 
     # 2. jobs
-    jobs: set[str] = {k for k in keys if k.split(":", 1)[0] in PRIMARY_KINDS}
+    primary = tuple(kind + ":" for kind in PRIMARY_KINDS)
+    jobs: set[str] = {k for k in keys if k.startswith(primary)}
     if full:
         jobs |= set(session.scalars(select(XE.c.unit).distinct()))
     else:
@@ -325,7 +302,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         jobs |= set(session.scalars(select(XE.c.unit).where(XE.c.stale == 1).distinct()))
         jobs |= _jobs_of_changed_templates(session, settings, parent_manifest)
         jobs |= _jobs_of_changed_renderers(session, graph, names, settings, parent_manifest)
-    selected = {j for j in jobs if selector is None or selector.matches(j, graph, session)}
+    selected = jobs if selector is None else {j for j in jobs if selector.matches(j, graph, session)}
     pending = jobs - selected
     del keys, jobs, graph  # from here on the graph is run.graph (see _in_blocks: it may be swapped)
     trace.phase(f"jobs: {len(selected):,} selected")
@@ -338,7 +315,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     old_ids = sorted(session.scalars(select(XE.c.id))) if parent_index is None else []
     streamed = sink is not None and parent_index is None  # every previous example goes
     if streamed:  # a full compile: the unit table is written afresh too, a share with each block
-        sink.begin(build_id, ((k, *v) for k, v in sorted(unit_updates.items()) if v is not None))
+        sink.begin(build_id, ((k, *unit_updates[k]) for k in sorted(unit_updates) if unit_updates[k] is not None))
     collected = _Collector(keep_rows=not streamed)
     changes: list[Change] = []
     removed: list[str] = []
@@ -687,6 +664,45 @@ class _FingerprintLookup:
             fp = self.session.scalar(select(XU.c.fp).where(XU.c.key == key)) or ABSENT
             self.fresh[key] = fp
         return fp
+
+
+def _compare(current: dict, old_units: dict, full: bool, fps: dict[str, str], reasons: "_Reasons",
+             sums: dict[str, int]) -> dict[str, tuple[str, str, str] | None]:
+    """The unit rows to write, given each unit's fields now (*current*) and as last stored (*old_units*).
+
+    Fills *fps* (every unit's fingerprint) and *reasons* (what changed, field by field); an
+    incremental compile's per-discipline *sums* lose what went and gain what came. A full compile
+    writes every present unit and compares only the units the store knew (none on a first compile).
+    """
+    fps.update((key, ABSENT if now is None else now[1]) for key, now in current.items())
+    updates: dict[str, tuple[str, str, str] | None] = {}
+    if full:
+        updates = {key: now for key, now in current.items() if now is not None}
+        reasons.new.update(updates if not old_units else (key for key in updates if key not in old_units))
+        compared = ((key, current[key]) for key in old_units)  # the store's units: all in current
+    else:
+        compared = current.items()
+    for key, now in compared:
+        old = old_units.get(key)
+        if old is None and now is None or old is not None and now is not None and old[1] == now[1]:
+            continue
+        if now is None:
+            updates[key] = None
+            reasons.given[key] = [f"{key} was removed"]
+        else:
+            updates[key] = now
+            if old is None:
+                reasons.new.add(key)
+            else:
+                new_h, old_h = json.loads(now[2]), json.loads(old[2])
+                changed = sorted(f for f in set(new_h) | set(old_h) if new_h.get(f) != old_h.get(f))
+                reasons.given[key] = [f"{key} changed: {', '.join(changed)}"]
+        if not full:
+            if old is not None:
+                sums[old[0]] -= _term(key, old[1])
+            if now is not None:
+                sums[now[0]] += _term(key, now[1])
+    return updates
 
 
 def _term(key: str, fp: str) -> int:

@@ -83,14 +83,17 @@ def run_compile(ws: Workspace, *, root: Path, selector: str | None = None, plan:
         try:
             with st.transaction() as session:
                 notes = recover(session, root)
+                parent = latest_build(session)  # builds change only under the compile lock, which is held
+            parent_dir = root / parent["id"] if parent and (root / parent["id"] / MANIFEST).is_file() else None
+            manifest = json.loads((parent_dir / MANIFEST).read_text(encoding="utf-8")) if parent_dir else None
+            index = load_index(parent_dir) if parent_dir else None
+            if index is None and not plan:  # a compile from nothing: it writes most of the store
+                st.close()
+                st = open_store(ws.store_url, check=False, bulk=True)
+            trace.phase("parent build read")
             with st.transaction() as session, _waiting(StreamingRecord(session)) as sink:
                 prepared = prepare(session) if prepare else None
                 sel = parse_selector(selector, session, ws.discipline_names()) if selector else None
-                parent = latest_build(session)
-                parent_dir = root / parent["id"] if parent and (root / parent["id"] / MANIFEST).is_file() else None
-                manifest = json.loads((parent_dir / MANIFEST).read_text(encoding="utf-8")) if parent_dir else None
-                index = load_index(parent_dir) if parent_dir else None
-                trace.phase("parent build read")
                 compiled = compile_graph(session, ws, selector=sel, parent_manifest=manifest, parent_index=index,
                                          spool_dir=spool_dir, workers=workers,
                                          sink=None if plan else sink)
