@@ -519,11 +519,13 @@ def _plan_job(run: _Run, job: str) -> tuple[list, list[Change], list[str]]:
         for _, task_fn in renderer.tasks:
             reader = Reader(run.graph)
             made = task_fn(reader, ident, choice)
+            if not made:  # no example: what the task read is no one's dependency
+                continue
             keys = sorted(reader.keys)
             fps = fp_of.many(keys)
             deps = dict(zip(keys, fps))
             deps_key = deps_text(keys, fps)
-            for task in made if isinstance(made, list) else [made] if made is not None else []:
+            for task in made if isinstance(made, list) else [made]:
                 phrasing = task.phrasing or task.name
                 variants = templates.variants(phrasing)
                 if not variants:
