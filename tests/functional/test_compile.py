@@ -463,15 +463,13 @@ def _journal_mode(ws: Path) -> str:
 
 
 def test_a_compile_from_nothing_writes_with_a_rollback_journal_and_leaves_the_store_in_wal(sample_ws, cli):
-    from sqlalchemy import text
-
     from syllabus.compile.pipeline import build_root, run_compile
 
     ws = load_workspace(sample_ws)
     modes = []
 
     def note_mode(session):
-        modes.append(session.execute(text("PRAGMA journal_mode")).scalar())
+        modes.append(session.execute(text_sql("PRAGMA journal_mode")).scalar())
 
     run_compile(ws, root=build_root(ws), prepare=note_mode)
     assert _journal_mode(sample_ws) == "wal"
@@ -490,7 +488,7 @@ def test_a_compile_from_nothing_killed_midway_leaves_an_empty_store_and_the_next
     killed = _run(sample_ws, "compile", env={"SYLLABUS_FAILPOINT": point})
     assert killed.returncode == -9, killed.stderr
     db = load_workspace(sample_ws).store_url.removeprefix("sqlite:///")
-    assert Path(db + "-journal").is_file()  # the rows the killed compile wrote are still in the file
+    assert Path(db + "-journal").is_file()  # the killed compile's rows are in the file, the old pages here
     assert _journal_mode(sample_ws) == "delete"
     st = open_store(load_workspace(sample_ws).store_url)  # the next connection rolls the journal back
     with st.transaction() as s:
