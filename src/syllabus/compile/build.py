@@ -62,6 +62,7 @@ from syllabus.store.tables import Build, Example, ExampleDep, GraphChange, Unit
 SCHEMA_VERSION = 1
 ABSENT = "absent"
 _PLACEHOLDER = ("todo", "tbd", "lorem ipsum", "n/a", "none", "null", "placeholder", "xxx", "...")
+_PRIMARY_PREFIXES = tuple(kind + ":" for kind in PRIMARY_KINDS)  # the keys of units that are jobs
 XU, XE, XD, XB, XJ = (t.__table__ for t in (Unit, Example, ExampleDep, Build, GraphChange))
 
 
@@ -293,8 +294,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     del current, old_units  # a large graph's fingerprint work is done: let the render phase have the memory
 
     # 2. jobs
-    primary = tuple(kind + ":" for kind in PRIMARY_KINDS)
-    jobs: set[str] = {k for k in keys if k.startswith(primary)}
+    jobs: set[str] = {k for k in keys if k.startswith(_PRIMARY_PREFIXES)}
     if full:
         jobs |= set(session.scalars(select(XE.c.unit).distinct()))
     else:
