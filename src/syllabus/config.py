@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -72,9 +73,15 @@ class ExtractConfig(_Strict):
     batch_size: int = Field(64, gt=0)
     term_threshold: float = Field(10.0, ge=0, description="termhood score a noun phrase needs to become a concept")
     min_term_frequency: int = Field(3, ge=1)
-    min_term_documents: int = Field(2, ge=1)
+    min_term_sections: int = Field(2, ge=1, validation_alias=AliasChoices("min_term_sections", "min_term_documents"),
+                                   description="sections (documents, or parts of a long one) a term must occur in")
+    single_word_specificity: float = Field(
+        1.6, description="log10 of how much more often a one-word term must occur here than in general English")
     embedding_model: str = "all-MiniLM-L6-v2"
     similarity_threshold: float = Field(0.9, gt=0, le=1)
+    sense_threshold: float = Field(
+        0.6, ge=0, le=1, description="similarity of its best passages to an ontology concept's profile that "
+                                     "mentions through a common-word label need (see syllabus.extract.senses)")
 
 
 class ChainsConfig(_Strict):

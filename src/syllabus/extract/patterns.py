@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from syllabus.extract.mentions import Mention
 
-VERSION = "2"
+VERSION = "3"
 
 # (verb lemma, preposition or None) -> (predicate, reversed?, confidence)
 VERB_RULES: dict[tuple[str, str | None], tuple[str, bool, float]] = {
@@ -56,15 +56,23 @@ class Found:
 
 
 class Linker:
-    """Maps tokens to the concepts of the mentions that cover them."""
+    """Maps tokens to the concepts of the mentions that cover them.
+
+    A mention narrowed by a modifier outside it ("graphical model", "the model of an RBM") still
+    links, but only where a narrower term stands safely for the wider one: as the object of a
+    taxonomic claim ("X is a bipartite graph" -> X is_a graph), never as the subject of a fact."""
 
     def __init__(self, mentions: list[Mention], doc=None) -> None:
         self.by_token: dict[int, Mention] = {}
+        self.narrowed: set[int] = set()  # token offsets of mentions narrowed by an outside modifier
         for m in mentions:
             if doc is not None and _specialised(doc, m):
                 continue
+            narrowed = doc is not None and _narrowed(doc, m)
             for i in range(m.start, m.end):
                 self.by_token[i] = m
+                if narrowed:
+                    self.narrowed.add(i)
 
     def concepts(self, token) -> list[tuple[tuple[str, ...], object]]:
         """Concepts for a noun-phrase head and its conjuncts."""
@@ -84,6 +92,38 @@ def _specialised(doc, m: Mention) -> bool:
                for c in head.children)
 
 
+_GENERIC_ADJ = {"same", "other", "following", "above", "given", "such", "various", "several", "many", "few",
+                "certain", "new", "own", "whole", "entire", "every", "each", "any", "all", "some", "most", "more",
+                "much", "main", "only", "first", "last", "single"}
+
+
+def _narrowed(doc, m: Mention) -> bool:
+    """The mention's head carries an adjective or an "of" phrase outside it that says which one
+    ("graphical model", "the velocity of the particle", "mutable default argument")."""
+    head = doc[m.end - 1]
+    for c in head.children:
+        if m.start <= c.i < m.end:
+            continue
+        if c.dep_ == "amod" and c.lower_ not in _GENERIC_ADJ:
+            return True
+        if c.dep_ == "prep" and c.lower_ == "of" and c.i > head.i:
+            return True
+        if c.dep_ in ("nmod", "acl") and c.i > head.i:
+            return True
+    return False
+
+
+_SPECIFIC_DET = {"the", "this", "that", "these", "those", "its", "their", "his", "her", "our", "your", "my",
+                 "such", "which", "what", "whose"}
+
+
+def _generic_reference(token) -> bool:
+    """A subject that speaks of the kind, not one thing ("a tuple", "tuples", "every force"), as a
+    taxonomic claim needs: "the parameter is a string" is about one parameter."""
+    return not any(c.dep_ in ("det", "poss") and c.lower_ in _SPECIFIC_DET for c in token.children) and not any(
+        c.dep_ == "poss" for c in token.children)
+
+
 def _children(token, *deps):
     return [c for c in token.children if c.dep_ in deps]
 
@@ -101,7 +141,9 @@ def _subjects(verb):
         noun = verb.head
         if noun.dep_ == "attr" and noun.head.lemma_ == "be":  # "X is a Y that needs Z": X needs Z
             return _children(noun.head, "nsubj") or [noun]
-        return [noun]
+        if subs[0].lower_ == "that" or verb.doc[subs[0].i - 1].text != ",":
+            return []  # restrictive: "a function that requires an argument" says which function, not that all do
+        return [noun]  # "enzymes, which require cofactors, ..." states it of all
     if not subs and verb.dep_ == "relcl":
         return []
     if verb.dep_ in ("conj", "xcomp") and verb.head.pos_ in ("VERB", "AUX") and (
@@ -175,6 +217,9 @@ def _pairs(link, subject_head, object_heads, predicate, reverse, confidence, pat
                 a, b = (o_ids, s_ids) if reverse else (s_ids, o_ids)
                 if set(a) & set(b):
                     continue
+                subject_tok, object_tok = (o_tok, s_tok) if reverse else (s_tok, o_tok)
+                if subject_tok.i in link.narrowed or (predicate != "is_a" and object_tok.i in link.narrowed):
+                    continue  # a narrower thing's facts are not the wider concept's
                 start, end = _span(s_tok, o_tok)
                 out.append(Found("relation", a, predicate, b, None, start, end, sent_span, confidence, pattern))
     return out
@@ -195,11 +240,12 @@ def _verb_patterns(verb, link, sent_span) -> list[Found]:
     out = []
     lemma = verb.lemma_.lower()
     rules = _RULES_BY_LEMMA.get(lemma)
-    if not rules or _negated(verb):  # most verbs have no rule: nothing else to look at
+    if not rules or _negated(verb) or _conditional(verb):  # most verbs have no rule: nothing else to look at
         return out
     passive = bool(_children(verb, "nsubjpass", "auxpass"))
+    qualifier = _qualifier(verb)
     for prep, (predicate, reverse, confidence) in rules:
-        pattern = f"verb:{lemma}{' ' + prep if prep else ''}"
+        pattern = f"verb:{lemma}{' ' + prep if prep else ''}{qualifier}"
         if passive:
             subjects = _children(verb, "nsubjpass") or (
                 _children(verb.head, "nsubj", "nsubjpass") if verb.dep_ == "conj" else [])
@@ -222,20 +268,59 @@ def _verb_patterns(verb, link, sent_span) -> list[Found]:
         if lemma == "use":
             continue  # active "we use X for Y" is about the speaker
         objects = _children(verb, "dobj") if prep is None else _pobj(verb, prep)
+        if predicate == "has_property":  # "Python has many modules" counts things, it names no property
+            objects = [o for o in objects if not any(c.lower_ in _QUANTIFIERS for c in o.children)]
         for subj in _subjects(verb):
             out += _pairs(link, subj, objects, predicate, reverse, confidence, pattern, sent_span)
     return out
 
 
+_QUANTIFIERS = {"many", "several", "some", "few", "multiple", "various", "numerous", "two", "three", "more",
+                "most", "all", "any", "no"}
+_CONDITIONAL = {"if", "unless", "whether", "once", "until"}
+_HEDGES = {"may", "might", "could", "would", "should", "can"}
+
+
+def _conditional(verb) -> bool:
+    """"If the module contains X", "whether X needs Y": a supposition, not a statement."""
+    return any(c.dep_ == "mark" and c.lower_ in _CONDITIONAL for c in verb.children) or (
+        verb.dep_ in ("advcl", "ccomp") and any(c.dep_ == "mark" and c.lower_ in _CONDITIONAL
+                                                  for c in verb.head.children if c.i < verb.i))
+
+
+def _qualifier(verb) -> str:
+    """Pattern suffixes that calibration keeps apart: a hedged verb ("can cause") and a subject
+    that names one thing ("the class needs") are weaker evidence of a general fact."""
+    out = ""
+    if any(c.dep_ == "aux" and c.lower_ in _HEDGES for c in verb.children):
+        out += "|hedged"
+    subjects = _children(verb, "nsubj", "nsubjpass")
+    if subjects and not _generic_reference(subjects[0]):
+        out += "|specific"
+    return out
+
+
+def _indefinite(attr, subj) -> bool:
+    """"a Y" after "X is", or bare "Ys" after bare "Xs are": a class, not one thing."""
+    if any(c.lower_ in ("a", "an") for c in attr.children):
+        return True
+    return not any(c.dep_ == "det" for c in attr.children) and not any(c.dep_ == "det" for c in subj.children) \
+        and attr.lemma_.lower() != attr.lower_
+
+
 def _copula_patterns(be, link, sent_span, sent) -> list[Found]:
     out = []
-    subjects = _children(be, "nsubj")
+    if _negated(be) or _conditional(be) or _children(be, "aux"):
+        return out  # "X is not a Y", "if X is a Y", "X must be a Y" state nothing about X
+    subjects = [s for s in _children(be, "nsubj")
+                if not any(c.lower_ in _SPECIFIC_DET - {"the"} for c in s.children if c.dep_ in ("det", "poss"))]
     for attr in _children(be, "attr"):
         head_lemma = attr.lemma_.lower()
         of = _pobj(attr, "of")
         for subj in subjects:
             if head_lemma in KIND_NOUNS and of:
-                out += _pairs(link, subj, of, "is_a", False, 0.9, f"copula:{head_lemma} of", sent_span)
+                if _generic_reference(subj):  # "the argument is some kind of container" is about one argument
+                    out += _pairs(link, subj, of, "is_a", False, 0.9, f"copula:{head_lemma} of", sent_span)
             elif head_lemma == "part" and of:
                 out += _pairs(link, subj, of, "part_of", False, 0.85, "copula:part of", sent_span)
             elif head_lemma in PROPERTY_NOUNS and of:
@@ -247,18 +332,56 @@ def _copula_patterns(be, link, sent_span, sent) -> list[Found]:
             elif not (of or _children(attr, "acl", "poss") or _children(subj, "poss", "nmod")
                       or _children(be, "aux", "mark")):
                 # "X is a Y" is taxonomy; "X is the magnitude of Y", "X is the force multiplied
-                # by ...", "its size is ...", "X must be a Y", "if X is a Y" are not
-                out += _pairs(link, subj, [attr], "is_a", False, 0.8, "copula:is a", sent_span)
-            if any(c.lower_ in ("a", "an", "the") for c in attr.children):
+                # by ...", "its size is ...", "X must be a Y", "if X is a Y", "the X is a Y" are not
+                if _generic_reference(subj) and _indefinite(attr, subj):
+                    out += _pairs(link, subj, [attr], "is_a", False, 0.8, "copula:is a", sent_span)
+            if any(c.lower_ in ("a", "an", "the") for c in attr.children) and _defines(be, attr):
                 out += _definition(link, subj, sent, "copula", sent_span)
     return out
 
 
-def _definition(link, subject_head, sent, pattern, sent_span) -> list[Found]:
+_NOT_A_GENUS = {"example", "idea", "way", "thing", "one", "lot", "bit", "problem", "question", "good", "case",
+               "matter", "reason", "point", "part", "result"}
+
+
+_EVALUATIVE = {"interesting", "good", "great", "nice", "powerful", "useful", "simple", "important", "easy",
+               "convenient", "handy", "popular", "excellent", "bad", "common", "typical", "usual", "special"}
+
+
+def _defines(be, attr) -> bool:
+    """A copula that states what something is: not denied, hedged or conditional, naming one genus
+    ("a sequence", "an object"), not a list of things, "an example" or "an interesting system"."""
+    return not _negated(be) and not _children(be, "aux", "mark") and attr.pos_ in ("NOUN", "PROPN") \
+        and attr.lemma_.lower() not in _NOT_A_GENUS and not _children(attr, "conj") \
+        and not any(c.dep_ == "amod" and c.lower_ in _EVALUATIVE for c in attr.children)
+
+
+def _whole_subject(link, subject_head, sent):
+    """The mention that is the entire subject noun phrase (determiners aside) and starts the
+    sentence, or None: the defined term must be what the sentence is about."""
     m = link.by_token.get(subject_head.i)
-    if m is None or m.start_char - sent.start_char > 40:  # the defined term leads the sentence
-        return []
-    return [Found("definition", m.concept_ids, None, (), sent.text.strip(), m.start_char, m.end_char, sent_span,
+    if m is None or subject_head.i in link.narrowed:
+        return None
+    aside = {t.i for c in subject_head.children if c.dep_ == "appos" for t in c.subtree}  # "(KE)"
+    words = [t for t in subject_head.subtree if t.dep_ not in ("det", "punct") and t.i not in aside]
+    if not words or words[0].i < m.start or words[-1].i >= m.end:
+        return None
+    lead = [t for t in sent if t.i < subject_head.left_edge.i and not t.is_punct and not t.is_space]
+    if len(lead) > 1 or any(c.lower_ in _SPECIFIC_DET - {"the"} for c in subject_head.children):
+        return None
+    return m
+
+
+def _definition(link, subject_head, sent, pattern, sent_span) -> list[Found]:
+    m = _whole_subject(link, subject_head, sent)
+    words = [t for t in sent if not t.is_punct and not t.is_space]
+    if m is None or not 6 <= len(words) <= 60 or not sent.text.rstrip().endswith("."):
+        return []  # a definition is a whole declarative sentence
+    plural = subject_head.pos_ == "NOUN" and subject_head.lemma_.lower() != subject_head.lower_
+    if plural and any(c.lower_ == "the" for c in subject_head.children):
+        return []  # "the parameters are ..." lists particular ones
+    text = sent.doc.text[subject_head.left_edge.idx:sent.end_char].strip()  # without a lead-in ("IPython: ...")
+    return [Found("definition", m.concept_ids, None, (), text, m.start_char, m.end_char, sent_span,
                   0.8, f"definition:{pattern}")]
 
 

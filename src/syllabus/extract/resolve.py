@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from syllabus.config import ExtractConfig
 from syllabus.extract.parse import TERMS
-from syllabus.extract.terms import TermOccurrence, TermStats, termhood
+from syllabus.extract.terms import GENERAL_NOUNS, TermOccurrence, TermStats, looks_like_name, specificity, termhood
 from syllabus.store.tables import Chunk, ChunkExtraction, Concept, Document, Label
 
 K, D, X, C, L = (t.__table__ for t in (Chunk, Document, ChunkExtraction, Concept, Label))
@@ -30,7 +30,7 @@ class Candidate:
     label: str
     score: float
     frequency: int
-    documents: int
+    sections: int
     merged: list[str] = field(default_factory=list)  # surfaces of merged variants
     norms: list[str] = field(default_factory=list)  # its own key and those of merged variants
 
@@ -49,13 +49,35 @@ def slug(text: str) -> str:
 def discipline_stats(session: Session) -> dict[str, TermStats]:
     """Term statistics for every discipline with parsed chunks (the background for specificity)."""
     stats: dict[str, TermStats] = {}
-    rows = session.execute(select(D.c.discipline, D.c.path, K.c.id, X.c.payload).join(K, K.c.document_id == D.c.id)
+    rows = session.execute(select(D.c.discipline, D.c.path, K.c.section, K.c.ordinal, K.c.id, X.c.payload)
+                           .join(K, K.c.document_id == D.c.id)
                            .join(X, X.c.chunk_id == K.c.id).where(X.c.extractor == TERMS).order_by(K.c.id))
-    for discipline, path, chunk, payload in rows:
+    for discipline, path, section, ordinal, chunk, payload in rows:
         target = stats.setdefault(discipline, TermStats())
+        where = (path, section_key(section, ordinal))
         for norm, surface, start, end, sent_start, sent_end in json.loads(payload):
-            target.add(TermOccurrence(norm, surface, start, end, sent_start, sent_end), path, chunk)
+            target.add(TermOccurrence(norm, surface, start, end, sent_start, sent_end), where, chunk)
     return stats
+
+
+SECTION_CHUNKS = 10  # a long text without headings counts a section per this many chunks
+
+
+def section_key(section: str | None, ordinal: int) -> str:
+    """Where a chunk sits for counting spread: its heading path, else a run of chunks."""
+    return section if section else f"#{ordinal // SECTION_CHUNKS}"
+
+
+def admissible(norm: str, stats: TermStats, total: int, cfg: ExtractConfig) -> bool:
+    """Precision gates a candidate passes before termhood decides: a single word must be a domain
+    word (not a general noun, and far more frequent here than in English); a phrase only ever
+    written in title case is a name (person, venue, title), not a term."""
+    if " " not in norm:
+        if all(surface.isupper() for surface in stats.surfaces[norm]):
+            return True  # an acronym ("ER", "ATP"): merged with its expansion when one is found
+        return len(norm) >= 3 and norm not in GENERAL_NOUNS and specificity(norm, stats.frequency[norm], total) >= \
+            cfg.single_word_specificity
+    return not looks_like_name(stats.surfaces[norm])
 
 
 def label_norms(nlp, texts: list[str]) -> dict[str, str]:
@@ -71,7 +93,9 @@ def label_norms(nlp, texts: list[str]) -> dict[str, str]:
 
 
 def resolve(session: Session, nlp, discipline: str, prefix: str, cfg: ExtractConfig,
-            all_stats: dict[str, TermStats], use_embeddings: bool = True) -> Resolution:
+            all_stats: dict[str, TermStats], use_embeddings: bool = True,
+            rejected: frozenset[str] = frozenset()) -> Resolution:
+    """Select and merge the discipline's new concepts; *rejected* holds term keys a reviewer rejected."""
     stats = all_stats.get(discipline, TermStats())
     background: Counter = Counter()
     for s in all_stats.values():
@@ -82,15 +106,16 @@ def resolve(session: Session, nlp, discipline: str, prefix: str, cfg: ExtractCon
     norms = label_norms(nlp, sorted({t for _, t in ontology}))
     known = {norms[t]: cid for cid, t in sorted(ontology, reverse=True)}
     chosen: dict[str, Candidate] = {}
+    total = sum(stats.frequency.values())
     for norm in sorted(scores, key=lambda n: (-scores[n], n)):
-        freq, docs = stats.frequency[norm], len(stats.documents[norm])
-        if scores[norm] < cfg.term_threshold or freq < cfg.min_term_frequency or docs < cfg.min_term_documents:
+        freq, spread = stats.frequency[norm], len(stats.sections[norm])
+        if scores[norm] < cfg.term_threshold or freq < cfg.min_term_frequency or spread < cfg.min_term_sections:
             continue
-        if norm in known:
+        if norm in known or norm in rejected or not admissible(norm, stats, total, cfg):
             continue
         surface = sorted(stats.surfaces[norm].items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
         label = surface if surface.isupper() else norm  # "amino acid", but "ATP"
-        chosen[norm] = Candidate(norm, label, scores[norm], freq, docs, norms=[norm])
+        chosen[norm] = Candidate(norm, label, scores[norm], freq, spread, norms=[norm])
     labels: dict[str, set[tuple[str, str]]] = {}
     _merge_acronyms(chosen, labels, ontology)
     if use_embeddings and chosen:

@@ -15,16 +15,18 @@ import hashlib
 import json
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from syllabus.config import Workspace
 from syllabus.extract import registry
-from syllabus.extract.mentions import LabelIndex
+from syllabus.extract.mentions import LabelIndex, Mention
 from syllabus.extract.nlp import from_bytes, load_pipeline, model_id
 from syllabus.extract.parse import parse_pending, refresh_terms
+from syllabus.extract.senses import VERSION as SENSES_VERSION
+from syllabus.extract.senses import SenseProfiles, rejected_senses, sense_profiles
 from syllabus.extract.resolve import Resolution, discipline_stats, resolve
 from syllabus.extract.terms import VERSION as TERMS_VERSION
 from syllabus.ontology.sync import ensure_discipline
@@ -87,7 +89,7 @@ def extract(session: Session, ws: Workspace, disciplines: list[str], workers: in
         resolution = resolve(session, nlp, d.name, d.prefix, cfg, all_stats, use_embeddings)
         _sync_extracted_concepts(session, d.name, resolution, report)
         _sync_term_evidence(session, d.name, resolution, all_stats.get(d.name))
-        _match(session, nlp, mid, d.name, report, progress)
+        _match(session, nlp, mid, d.name, report, progress, cfg)
         _finish(session, d.name, report)
     return reports
 
@@ -157,17 +159,20 @@ def matcher_labels(session: Session, discipline: str) -> list[tuple[str, str]]:
             L.c.origin.in_(("ontology", "resolved")))))
 
 
-def _match(session: Session, nlp, mid: str, discipline: str, report: ExtractReport, progress) -> None:
+def _match(session: Session, nlp, mid: str, discipline: str, report: ExtractReport, progress, cfg) -> None:
     labels = matcher_labels(session, discipline)
     extractor = registry.get("patterns")
-    state = hashlib.sha256(json.dumps([mid, extractor.version, labels]).encode()).hexdigest()
+    index = LabelIndex(nlp, labels)
+    profiles = sense_profiles(session, discipline)
+    rejected = _rejected_senses(session, nlp, mid, index, discipline, profiles, cfg)
+    state = hashlib.sha256(json.dumps([mid, extractor.version, labels, SENSES_VERSION,
+                                       sorted(rejected)]).encode()).hexdigest()
     done = select(X.c.chunk_id).where(X.c.extractor == MATCH, X.c.state == state)
     ids = list(session.scalars(select(K.c.id).join(D, D.c.id == K.c.document_id).join(P, P.c.chunk_id == K.c.id)
                                .where(D.c.discipline == discipline, P.c.model == mid, K.c.id.not_in(done))
                                .order_by(K.c.id)))
     if not ids:
         return
-    index = LabelIndex(nlp, labels)
     onto_rel = {(r.subject_id, r.predicate, r.object_id): r.id for r in session.execute(
         select(R.c.id, R.c.subject_id, R.c.predicate, R.c.object_id).where(R.c.origin == "ontology"))}
     extracted_rel = set(session.scalars(select(R.c.id).where(R.c.origin == "extracted")))
@@ -176,14 +181,17 @@ def _match(session: Session, nlp, mid: str, discipline: str, report: ExtractRepo
         session.execute(delete(E).where(E.c.chunk_id.in_(batch), E.c.extractor.in_(EVIDENCE_EXTRACTORS)))
         session.execute(delete(X).where(X.c.chunk_id.in_(batch), X.c.extractor == MATCH))
         evidence, new_relations = [], []
+        parsed = []
         for chunk_id, data, text in session.execute(select(P.c.chunk_id, P.c.data, K.c.text)
                                                     .join(K, K.c.id == P.c.chunk_id)
                                                     .where(P.c.chunk_id.in_(batch)).order_by(P.c.chunk_id)):
             doc = from_bytes(data, nlp.vocab)  # its text is the chunk's text, which spaCy keeps verbatim
-            mentions = index.find(doc)
+            sentences = _sentences(doc)
+            parsed.append((chunk_id, text, doc, sentences, index.find(doc)))
+        for chunk_id, text, doc, sentences, mentions in parsed:
+            mentions = _without_rejected_senses(mentions, text, profiles, rejected)
             report.mentions += len(mentions)
             if mentions:
-                sentences = _sentences(doc)
                 starts = [s[0] for s in sentences]
                 version = extractor.version
                 for m in mentions:
@@ -198,7 +206,8 @@ def _match(session: Session, nlp, mid: str, discipline: str, report: ExtractRepo
                 if f.kind != "relation":
                     for cid in f.subject:
                         evidence.append(_ev(chunk_id, f"syllabus.{f.kind}", extractor.version,
-                                            *_label_span(text, f), sentence, f.confidence, concept_id=cid))
+                                            *_label_span(text, f), f.text if f.kind == "definition" else sentence,
+                                            f.confidence, concept_id=cid))
                     continue
                 for s in f.subject:
                     for o in f.object:
@@ -223,6 +232,44 @@ def _match(session: Session, nlp, mid: str, discipline: str, report: ExtractRepo
         report.chunks_matched += len(batch)
         if progress:
             progress(discipline, 0, len(batch))
+
+
+def _without_rejected_senses(mentions: list[Mention], text: str, profiles: SenseProfiles,
+                             rejected: frozenset[str]) -> list[Mention]:
+    """Drop the concepts whose sense the corpus does not support from mentions through an ambiguous label."""
+    if not rejected:
+        return mentions
+    out = []
+    for m in mentions:
+        if profiles.needs_check(m.concept_ids, text[m.start_char:m.end_char]):
+            ids = tuple(c for c in m.concept_ids if c not in rejected)
+            if not ids:
+                continue
+            m = replace(m, concept_ids=ids)
+        out.append(m)
+    return out
+
+
+def _rejected_senses(session: Session, nlp, mid: str, index: LabelIndex, discipline: str, profiles: SenseProfiles,
+                     cfg) -> frozenset[str]:
+    """Ontology concepts whose common-word labels the corpus uses in another sense (see :mod:`senses`)."""
+    if not profiles.profiles:
+        return frozenset()
+    checks = []
+    rows = session.execute(select(P.c.data, K.c.text).join(K, K.c.id == P.c.chunk_id).join(D, D.c.id == K.c.document_id)
+                           .where(D.c.discipline == discipline, P.c.model == mid).order_by(K.c.id))
+    for data, text in rows:
+        lowered = text.lower()
+        if not any(word in lowered for word in profiles.words):
+            continue
+        doc = from_bytes(data, nlp.vocab)
+        sentences = _sentences(doc)
+        starts = [s[0] for s in sentences]
+        for m in index.find(doc):
+            if profiles.needs_check(m.concept_ids, text[m.start_char:m.end_char]):
+                _, s_start, s_end = sentences[bisect_right(starts, m.start) - 1]
+                checks += [(cid, text, text[s_start:s_end]) for cid in m.concept_ids if cid in profiles.profiles]
+    return rejected_senses(session, cfg.embedding_model, profiles, checks, cfg.sense_threshold)
 
 
 def _sentences(doc) -> list[tuple[int, int, int]]:

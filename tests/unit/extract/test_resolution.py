@@ -38,7 +38,7 @@ def test_selection_acronyms_and_embedding_merges(session, nlp):
     stats = stats_of([("endoplasmic reticulum", "endoplasmic reticulum", 9), ("er", "ER", 6),
                       ("atp", "ATP", 5), ("cytoskeleton", "cytoskeleton", 8), ("cell skeleton", "cell skeleton", 6),
                       ("plasma membranes", "plasma membranes", 4), ("thing", "thing", 1)])
-    cfg = ExtractConfig(term_threshold=0.0, min_term_frequency=3, min_term_documents=2, similarity_threshold=0.8)
+    cfg = ExtractConfig(term_threshold=0.0, min_term_frequency=3, min_term_sections=2, similarity_threshold=0.8)
     res = resolve(session, nlp, "bio", "BIO", cfg, {"bio": stats})
     labels = {c.label for c in res.concepts.values()}
     assert "endoplasmic reticulum" in labels and "cytoskeleton" in labels
