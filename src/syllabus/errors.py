@@ -37,6 +37,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
                       "Check [store] url in syllabus.toml and that the database server is reachable."),
     "E012": ErrorSpec("Unknown migration revision `{rev}`.",
                       "Use `base`, `head`, or a revision listed by `syllabus db history`."),
+    "E160": ErrorSpec("No fact to review has the id `{id}`: {detail}.",
+                      "Use an id listed by `syllabus review` (concept ids, relation ids rel:..., definitions def:<concept id>)."),
     "E013": ErrorSpec("The store at {url} has revision {current}, which this version of Syllabus does not know.",
                       "Upgrade Syllabus, or downgrade the database with the version that created it."),
     "E014": ErrorSpec("The store at {url} is busy: {detail}.",

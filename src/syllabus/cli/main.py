@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 
 from syllabus import __version__
-from syllabus.cli import bench, concepts, corpus, db, diagnose, experiment, extract, gaps, loop, ontology, repair, train
+from syllabus.cli import bench, concepts, corpus, db, diagnose, experiment, extract, gaps, loop, ontology, repair, review, train
 from syllabus.cli import compile as compile_cli
 from syllabus.cli.common import (
     STATE,
@@ -36,6 +36,7 @@ app.command("loop")(loop.loop_cmd)
 app.command("train")(train.train_cmd)
 app.add_typer(experiment.app, name="experiment")
 app.add_typer(gaps.app, name="gaps")
+app.add_typer(review.app, name="review")
 app.add_typer(bench.app, name="bench")
 app.add_typer(bench.bench_run.results_app, name="results")  # `bench` imports bench_run at its end
 

@@ -95,7 +95,7 @@ def label_norms(nlp, texts: list[str]) -> dict[str, str]:
 def resolve(session: Session, nlp, discipline: str, prefix: str, cfg: ExtractConfig,
             all_stats: dict[str, TermStats], use_embeddings: bool = True,
             rejected: frozenset[str] = frozenset()) -> Resolution:
-    """Select and merge the discipline's new concepts; *rejected* holds term keys a reviewer rejected."""
+    """Select and merge the discipline's new concepts; *rejected* holds concept ids a reviewer rejected."""
     stats = all_stats.get(discipline, TermStats())
     background: Counter = Counter()
     for s in all_stats.values():
@@ -111,7 +111,7 @@ def resolve(session: Session, nlp, discipline: str, prefix: str, cfg: ExtractCon
         freq, spread = stats.frequency[norm], len(stats.sections[norm])
         if scores[norm] < cfg.term_threshold or freq < cfg.min_term_frequency or spread < cfg.min_term_sections:
             continue
-        if norm in known or norm in rejected or not admissible(norm, stats, total, cfg):
+        if norm in known or f"{prefix}:x-{slug(norm)}" in rejected or not admissible(norm, stats, total, cfg):
             continue
         surface = sorted(stats.surfaces[norm].items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
         label = surface if surface.isupper() else norm  # "amino acid", but "ATP"

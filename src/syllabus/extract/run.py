@@ -27,6 +27,7 @@ from syllabus.extract.nlp import from_bytes, load_pipeline, model_id
 from syllabus.extract.parse import parse_pending, refresh_terms
 from syllabus.extract.senses import VERSION as SENSES_VERSION
 from syllabus.extract.senses import SenseProfiles, rejected_senses, sense_profiles
+from syllabus.extract.review import apply_decisions, rejected_concepts, rejected_definitions, text_sha
 from syllabus.extract.resolve import Resolution, discipline_stats, resolve
 from syllabus.extract.terms import VERSION as TERMS_VERSION
 from syllabus.ontology.sync import ensure_discipline
@@ -86,7 +87,8 @@ def extract(session: Session, ws: Workspace, disciplines: list[str], workers: in
     all_stats = discipline_stats(session)
     for report in reports:
         d = ws.discipline(report.discipline)
-        resolution = resolve(session, nlp, d.name, d.prefix, cfg, all_stats, use_embeddings)
+        resolution = resolve(session, nlp, d.name, d.prefix, cfg, all_stats, use_embeddings,
+                             rejected_concepts(session, d.name))
         _sync_extracted_concepts(session, d.name, resolution, report)
         _sync_term_evidence(session, d.name, resolution, all_stats.get(d.name))
         _match(session, nlp, mid, d.name, report, progress, cfg)
@@ -300,12 +302,14 @@ def _finish(session: Session, discipline: str, report: ExtractReport) -> None:
         session.execute(update(R).where(R.c.id == rid, R.c.confidence != best).values(confidence=best))
     # definitions of extracted concepts: the first definitional sentence in corpus order
     first: dict[str, str] = {}
+    refused = rejected_definitions(session, discipline)
     for cid, sentence in session.execute(
             select(E.c.concept_id, E.c.sentence).join(C, C.c.id == E.c.concept_id).join(K, K.c.id == E.c.chunk_id)
             .join(D, D.c.id == K.c.document_id)
             .where(C.c.discipline == discipline, C.c.origin == "extracted", E.c.extractor == "syllabus.definition")
             .order_by(D.c.path, K.c.ordinal, E.c.char_start)):
-        first.setdefault(cid, sentence)
+        if (cid, text_sha(sentence)) not in refused:
+            first.setdefault(cid, sentence)
     for cid, definition in session.execute(select(C.c.id, C.c.definition).where(
             C.c.discipline == discipline, C.c.origin == "extracted")):
         if first.get(cid) != definition:
@@ -320,3 +324,4 @@ def _finish(session: Session, discipline: str, report: ExtractReport) -> None:
         if label:
             desired.add((cid, "abbreviation" if extractor == "syllabus.abbreviation" else "exact", label))
     _sync_labels(session, discipline, "extracted", desired)
+    apply_decisions(session, discipline)

@@ -320,3 +320,25 @@ class Gap(Base):
     concept_a: Mapped[str | None] = mapped_column(String(512), index=True)
     concept_b: Mapped[str | None] = mapped_column(String(512), index=True)
     __table_args__ = (CheckConstraint("status IN ('open', 'patched', 'verified', 'dismissed')", name="status"),)
+
+
+class ReviewDecision(Base):
+    """A domain expert's verdict on an extracted fact, kept apart from the facts themselves.
+
+    The target is a content-derived id (a concept id, a relation id, or a concept id plus the hash
+    of a definition's text), so a decision survives re-ingest and re-extraction: a rejected fact
+    never comes back, an accepted one is asserted whenever extraction finds it."""
+
+    __tablename__ = "review_decision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    discipline: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # concept | relation | definition
+    target: Mapped[str] = mapped_column(String(512))
+    text_sha: Mapped[str] = mapped_column(String(64), default="")  # definitions: sha256 of the text
+    decision: Mapped[str] = mapped_column(String(8))  # accept | reject
+    reviewer: Mapped[str] = mapped_column(String(128))
+    decided_at: Mapped[str] = mapped_column(String(32))  # ISO 8601, UTC
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("kind", "target", "text_sha"),
+                      CheckConstraint("decision IN ('accept', 'reject')", name="decision"),
+                      CheckConstraint("kind IN ('concept', 'relation', 'definition')", name="kind"))

@@ -11,7 +11,7 @@ from syllabus.store.tables import Base, Concept, Discipline, Label
 
 TABLES = {"discipline", "ontology_source", "concept", "label", "relation", "document", "chunk", "evidence",
           "chunk_parse", "chunk_extraction", "embedding", "chain", "unit", "graph_change", "build", "example",
-          "example_dep", "item", "item_unit", "run", "result", "gap"}
+          "example_dep", "item", "item_unit", "run", "result", "gap", "review_decision"}
 
 
 def _tables(engine):

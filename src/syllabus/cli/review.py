@@ -1,0 +1,90 @@
+"""`syllabus review`: list extracted facts that wait for a domain expert, accept or reject them."""
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Optional
+
+import typer
+
+from syllabus.cli.common import SyllabusGroup, disciplines, emit_json, info, table, transaction, workspace
+
+app = typer.Typer(cls=SyllabusGroup, invoke_without_command=True,
+                  help="Review extracted facts: list what waits (default), accept or reject by id.")
+KIND_HELP = "concept, definition or relation (repeatable; default: all)."
+
+
+def _reviewer(by: str | None) -> str:
+    return by or os.environ.get("SYLLABUS_REVIEWER") or getpass.getuser()
+
+
+@app.callback()
+def list_cmd(
+    ctx: typer.Context,
+    discipline: Optional[str] = typer.Option(None, "--discipline", "-d", help="Only this discipline."),
+    kind: Optional[list[str]] = typer.Option(None, "--kind", "-k", help=KIND_HELP),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="List at most this many (default: 50 in text)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Facts waiting for review, with their evidence (document and chunk); `gated` ones are held back
+    from compile by [compile] min_confidence until accepted."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from syllabus.extract.review import KINDS, proposed_facts
+
+    kinds = tuple(kind or KINDS)
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        raise typer.BadParameter(f"unknown kind {bad[0]!r}; use one of {', '.join(KINDS)}", param_hint="--kind")
+    ws = workspace()
+    names = disciplines(ws, discipline)
+    with transaction(ws) as session:
+        facts = proposed_facts(session, names, kinds, ws.config.compile.min_confidence)
+    shown = facts[:limit] if limit else (facts if as_json else facts[:50])
+    if as_json:
+        emit_json({"waiting": len(facts), "gated": sum(f.gated for f in facts),
+                   "facts": [f.to_dict() for f in shown]})
+        return
+    table(f"waiting for review: {len(facts)} ({sum(f.gated for f in facts)} held back by the gate)",
+          ["id", "kind", "fact", "confidence", "evidence"],
+          [[f.id, f.kind + (" (gated)" if f.gated else ""), f.statement[:90],
+            "" if f.confidence is None else f"{f.confidence:.2f}",
+            (f"{f.evidence[0]['document']}#{f.evidence[0]['chunk']}: {f.evidence[0]['sentence'][:80]}"
+             if f.evidence else "")] for f in shown])
+    if len(shown) < len(facts):
+        info(f"{len(facts) - len(shown)} more (use --limit or --json)")
+
+
+def _decide(ids: list[str], decision: str, by: str | None, note: str | None, as_json: bool) -> None:
+    from syllabus.extract.review import decide
+
+    ws = workspace()
+    with transaction(ws) as session:
+        done = decide(session, ids, decision, _reviewer(by), note)
+    if as_json:
+        emit_json({"decisions": done})
+        return
+    for d in done:
+        typer.echo(f"{d['decision']}ed {d['kind']} {d['id']} ({d['reviewer']}, {d['decided_at']})")
+
+
+@app.command("accept")
+def accept_cmd(
+    ids: list[str] = typer.Argument(..., help="Fact ids from `syllabus review`."),
+    by: Optional[str] = typer.Option(None, "--by", help="Reviewer (default: $SYLLABUS_REVIEWER, else the user)."),
+    note: Optional[str] = typer.Option(None, "--note", help="Why, in a line."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Accept facts: an accepted relation is asserted (compiled whatever its confidence), now and after re-extraction."""
+    _decide(ids, "accept", by, note, as_json)
+
+
+@app.command("reject")
+def reject_cmd(
+    ids: list[str] = typer.Argument(..., help="Fact ids from `syllabus review`."),
+    by: Optional[str] = typer.Option(None, "--by", help="Reviewer (default: $SYLLABUS_REVIEWER, else the user)."),
+    note: Optional[str] = typer.Option(None, "--note", help="Why, in a line."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Reject facts: they leave the graph and never come back on re-extraction."""
+    _decide(ids, "reject", by, note, as_json)
