@@ -57,9 +57,11 @@ def _evidence(session: Session, where, limit: int = 2) -> tuple[dict, ...]:
 
 
 def proposed_facts(session: Session, disciplines: list[str], kinds: tuple[str, ...] = KINDS,
-                   min_confidence: float = 0.5, limit: int | None = None) -> list[Proposed]:
-    """Facts of *disciplines* that wait for a decision, in a stable order (relations by falling confidence)."""
+                   min_confidence: float = 0.5, limit: int | None = None, evidence: bool = True) -> list[Proposed]:
+    """Facts of *disciplines* that wait for a decision, in a stable order (relations by falling confidence);
+    ``evidence=False`` skips reading the evidence (for counts)."""
     out: list[Proposed] = []
+    _ev = _evidence if evidence else (lambda *_args: ())
     labels = dict(session.execute(select(C.c.id, C.c.pref_label).where(C.c.discipline.in_(disciplines))).all())
     if "relation" in kinds:
         decided = _decided(session, "relation")
@@ -70,7 +72,7 @@ def proposed_facts(session: Session, disciplines: list[str], kinds: tuple[str, .
                 continue
             out.append(Proposed(r.id, "relation", r.discipline,
                                 f"{labels.get(r.subject_id, r.subject_id)} {r.predicate} {labels.get(r.object_id, r.object_id)}",
-                                r.confidence, r.confidence < min_confidence, _evidence(session, E.c.relation_id == r.id)))
+                                r.confidence, r.confidence < min_confidence, _ev(session, E.c.relation_id == r.id)))
     concepts = session.execute(select(C.c.id, C.c.discipline, C.c.pref_label, C.c.definition).where(
         C.c.discipline.in_(disciplines), C.c.origin == "extracted", C.c.status == "active").order_by(C.c.id)).all()
     if "concept" in kinds:
@@ -78,14 +80,14 @@ def proposed_facts(session: Session, disciplines: list[str], kinds: tuple[str, .
         for c in concepts:
             if (c.id, "") not in decided:
                 out.append(Proposed(c.id, "concept", c.discipline, c.pref_label, None, False,
-                                    _evidence(session, E.c.concept_id == c.id, 1)))
+                                    _ev(session, E.c.concept_id == c.id, 1)))
     if "definition" in kinds:
         decided = _decided(session, "definition")
         for c in concepts:
             if c.definition and (c.id, text_sha(c.definition)) not in decided:
                 out.append(Proposed(DEFINITION_PREFIX + c.id, "definition", c.discipline,
                                     f"{c.pref_label}: {' '.join(c.definition.split())}", None, False,
-                                    _evidence(session, and_(E.c.concept_id == c.id,
+                                    _ev(session, and_(E.c.concept_id == c.id,
                                                             E.c.extractor == "syllabus.definition"), 1)))
     return out[:limit] if limit else out
 
@@ -165,11 +167,17 @@ def rejected_definitions(session: Session, discipline: str) -> set[tuple[str, st
                                                V.c.decision == "reject"))}
 
 
-def held_back(session: Session, disciplines: list[str], min_confidence: float) -> dict[str, int]:
-    """Per discipline, proposed relations that compile leaves out until reviewed (below the gate)."""
-    rows = session.execute(select(R.c.discipline, func.count()).where(
-        R.c.discipline.in_(disciplines), R.c.status == "proposed", R.c.confidence < min_confidence)
-        .group_by(R.c.discipline)).all()
-    counts = dict.fromkeys(disciplines, 0)
-    counts.update({d: n for d, n in rows})
-    return counts
+def held_back(session: Session, disciplines: list[str], min_confidence: float,
+              include_proposed: bool = True) -> dict[str, dict[str, int]]:
+    """Per discipline: proposed relations compile leaves out until reviewed (``held_back``: below
+    ``[compile] min_confidence``, or all when proposed facts are not compiled) and all facts that wait
+    for a decision (``waiting``)."""
+    gate = R.c.status == "proposed"
+    if include_proposed:
+        gate = and_(gate, R.c.confidence < min_confidence)
+    held = dict(session.execute(select(R.c.discipline, func.count()).where(R.c.discipline.in_(disciplines), gate)
+                                .group_by(R.c.discipline)).all())
+    waiting: dict[str, int] = {}
+    for fact in proposed_facts(session, disciplines, min_confidence=min_confidence, evidence=False):
+        waiting[fact.discipline] = waiting.get(fact.discipline, 0) + 1
+    return {d: {"held_back": held.get(d, 0), "waiting": waiting.get(d, 0)} for d in disciplines}
