@@ -1,6 +1,7 @@
 """`syllabus review`: decisions on extracted facts are store rows that outlive re-ingest and
 re-extraction; accepting a gated relation compiles it; a bad id changes nothing (exit 2)."""
 import hashlib
+import re
 import json
 import sqlite3
 
@@ -107,3 +108,47 @@ def test_unknown_id_is_e160_and_changes_nothing(sample_ws, cli):
     assert _fingerprint(ws) == before
     bad_kind = cli(ws, "review", "--kind", "opinion")
     assert bad_kind.exit_code == 2 and "opinion" in bad_kind.output
+
+
+def _stanzas(text):
+    return text.split("\n\n")
+
+
+@pytest.mark.parametrize("fmt", ["obo", "ttl"])
+def test_review_through_the_exported_file(sample_ws, cli, tmp_path, fmt):
+    ws = sample_ws
+    discipline = "biology" if fmt == "obo" else "physics"
+    out = tmp_path / f"review.{fmt}"
+    assert cli(ws, "ontology", "export", "-d", discipline, "--include-proposed", "--out", out).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    marked = [line for line in text.splitlines() if ("status=\"proposed\"" in line or "# PROPOSED " in line)
+              and ("is_a" in line or "relationship" in line or "subClassOf" in line)]
+    assert len(marked) >= 2, "the sample needs two proposed relations in the export"
+    def ends_block(line):
+        return line.split("  # PROPOSED")[0].rstrip().endswith(".")
+
+    reject_line = next(line for line in marked if fmt == "obo" or not ends_block(line))
+    accept_line = next(line for line in marked if line != reject_line)
+    accepted = re.sub(r' \{status="proposed"[^}]*\}|  # PROPOSED.*$', "", accept_line)
+    text = text.replace(accept_line + "\n", accepted + "\n", 1).replace(reject_line + "\n", "", 1)
+    out.write_text(text, encoding="utf-8")
+    before = _fingerprint(ws)
+    plan = _json(cli(ws, "review", "apply", out, "-d", discipline, "--plan", "--json"))
+    assert len(plan["accept"]) >= 1 and len(plan["reject"]) >= 1 and plan["decisions"] == []
+    assert _fingerprint(ws) == before
+    done = _json(cli(ws, "review", "apply", out, "-d", discipline, "--by", "cora", "--json"))
+    statuses = {d["id"]: _relation_status(ws, d["id"]) for d in done["decisions"] if d["kind"] == "relation"}
+    assert "asserted" in statuses.values() and "rejected" in statuses.values()
+    assert all(d["reviewer"] == "cora" for d in done["decisions"])
+    # applying the same file again decides nothing new
+    again = _json(cli(ws, "review", "apply", out, "-d", discipline, "--plan", "--json"))
+    assert again["accept"] == [] and again["reject"] == []
+
+
+def test_review_file_errors_are_coded(sample_ws, cli, tmp_path):
+    bad = tmp_path / "broken.obo"
+    bad.write_text("format-version: 1.4\n[Term]\nname: no id here\n", encoding="utf-8")
+    before = _fingerprint(sample_ws)
+    result = cli(sample_ws, "review", "apply", bad, "-d", "biology")
+    assert result.exit_code == 2 and "E022" in result.output and "broken.obo" in result.output
+    assert _fingerprint(sample_ws) == before

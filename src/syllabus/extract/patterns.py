@@ -7,8 +7,9 @@ pattern fires only when both ends link, so subject and object are the right noun
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from syllabus.extract.calibration import definition_confidence, relation_confidence
 from syllabus.extract.mentions import Mention
 
 VERSION = "3"
@@ -159,7 +160,20 @@ def _span(*tokens):
 
 
 def find_relations(doc, mentions: list[Mention]) -> list[Found]:
-    """Every relation, definition, synonym and abbreviation pattern match in *doc*."""
+    """Every relation, definition, synonym and abbreviation pattern match in *doc*, with the
+    confidence calibrated for its pattern on judged facts (see :mod:`calibration`)."""
+    return [_calibrated(f) for f in _find_all(doc, mentions)]
+
+
+def _calibrated(f: Found) -> Found:
+    if f.kind == "relation":
+        return replace(f, confidence=relation_confidence(f.predicate, f.pattern, f.confidence))
+    if f.kind == "definition":
+        return replace(f, confidence=definition_confidence(f.pattern, f.confidence))
+    return f
+
+
+def _find_all(doc, mentions: list[Mention]) -> list[Found]:
     link = Linker(mentions, doc)
     out: list[Found] = []
     if not link.by_token:

@@ -257,7 +257,14 @@ def _rejected_senses(session: Session, nlp, mid: str, index: LabelIndex, discipl
     """Ontology concepts whose common-word labels the corpus uses in another sense (see :mod:`senses`)."""
     if not profiles.profiles:
         return frozenset()
-    checks = []
+    checks = sense_checks(session, nlp, mid, index, discipline, profiles)
+    return rejected_senses(session, cfg.embedding_model, profiles, checks, cfg.sense_threshold)
+
+
+def sense_checks(session: Session, nlp, mid: str, index: LabelIndex, discipline: str,
+                 profiles: SenseProfiles) -> list[tuple[str, str, str]]:
+    """(concept id, chunk text, sentence) of every mention through an ambiguous ontology label."""
+    checks: list[tuple[str, str, str]] = []
     rows = session.execute(select(P.c.data, K.c.text).join(K, K.c.id == P.c.chunk_id).join(D, D.c.id == K.c.document_id)
                            .where(D.c.discipline == discipline, P.c.model == mid).order_by(K.c.id))
     for data, text in rows:
@@ -271,7 +278,7 @@ def _rejected_senses(session: Session, nlp, mid: str, index: LabelIndex, discipl
             if profiles.needs_check(m.concept_ids, text[m.start_char:m.end_char]):
                 _, s_start, s_end = sentences[bisect_right(starts, m.start) - 1]
                 checks += [(cid, text, text[s_start:s_end]) for cid in m.concept_ids if cid in profiles.profiles]
-    return rejected_senses(session, cfg.embedding_model, profiles, checks, cfg.sense_threshold)
+    return checks
 
 
 def _sentences(doc) -> list[tuple[int, int, int]]:

@@ -85,16 +85,16 @@ def sense_profiles(session: Session, discipline: str) -> SenseProfiles:
 TOP_MENTIONS = 3  # a concept's sense fit: the mean of its best few passages
 
 
-def rejected_senses(session: Session, model_name: str, profiles: SenseProfiles,
-                    checks: list[tuple[str, str, str]], threshold: float) -> frozenset[str]:
-    """Concepts whose mentions through ambiguous labels are not about the concept.
+def sense_scores(session: Session, model_name: str, profiles: SenseProfiles,
+                 checks: list[tuple[str, str, str]]) -> dict[str, float]:
+    """Per concept, how well the corpus passages fit its profile.
 
     Each (concept id, chunk text, sentence) passage scores the better cosine similarity of its
-    chunk or sentence to the concept's profile; a concept keeps its ambiguous mentions when the
-    mean of its best :data:`TOP_MENTIONS` scores reaches *threshold*. One passage can be off
-    topic in a corpus that uses the sense; the best few show whether the corpus ever does."""
+    chunk or sentence to the concept's profile; a concept's score is the mean of its best
+    :data:`TOP_MENTIONS` passages. One passage can be off topic in a corpus that uses the sense;
+    the best few show whether the corpus ever does."""
     if not checks:
-        return frozenset()
+        return {}
     from syllabus.extract.embeddings import embed
 
     texts = sorted({profiles.profiles[c] for c, _, _ in checks} | {t for _, t, _ in checks}
@@ -104,5 +104,12 @@ def rejected_senses(session: Session, model_name: str, profiles: SenseProfiles,
     for cid, chunk, sentence in sorted(set(checks)):
         p = vectors[profiles.profiles[cid]]
         scores[cid].append(max(float(p @ vectors[chunk]), float(p @ vectors[sentence])))
-    return frozenset(cid for cid, values in scores.items()
-                     if sum(sorted(values)[-TOP_MENTIONS:]) / len(sorted(values)[-TOP_MENTIONS:]) < threshold - 1e-9)
+    return {cid: sum(sorted(v)[-TOP_MENTIONS:]) / len(sorted(v)[-TOP_MENTIONS:]) for cid, v in sorted(scores.items())}
+
+
+def rejected_senses(session: Session, model_name: str, profiles: SenseProfiles,
+                    checks: list[tuple[str, str, str]], threshold: float) -> frozenset[str]:
+    """Concepts whose mentions through ambiguous labels are not about the concept: their
+    :func:`sense_scores` stay below *threshold*."""
+    return frozenset(cid for cid, score in sense_scores(session, model_name, profiles, checks).items()
+                     if score < threshold - 1e-9)
