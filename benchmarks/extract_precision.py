@@ -68,6 +68,7 @@ from sqlalchemy import select  # noqa: E402
 from syllabus.config import load_workspace  # noqa: E402
 from syllabus.corpus.ingest import ingest  # noqa: E402
 from syllabus.extract import registry  # noqa: E402
+from syllabus.extract.calibration import sense_threshold  # noqa: E402
 from syllabus.extract.mentions import LabelIndex  # noqa: E402
 from syllabus.extract.nlp import from_bytes, load_pipeline, model_id  # noqa: E402
 from syllabus.extract.run import extract, matcher_labels, sense_checks  # noqa: E402
@@ -245,8 +246,10 @@ def facts(ws_root: Path, sample_links: int = 1000) -> list[dict]:
 def links(session, nlp, mid: str, discipline: str, cfg, sample: int) -> list[dict]:
     """Mentions of ontology concepts: every one kept by the sense check, and those it dropped,
     with the concept's sense score when its label is ambiguous (at most *sample* per discipline)."""
-    onto = dict(session.execute(select(C.c.id, C.c.pref_label).where(
-        C.c.discipline == discipline, C.c.origin == "ontology", C.c.status == "active")).all())
+    rows = session.execute(select(C.c.id, C.c.pref_label, C.c.definition).where(
+        C.c.discipline == discipline, C.c.origin == "ontology", C.c.status == "active")).all()
+    onto = {r.id: r.pref_label for r in rows}
+    definitions = {r.id: r.definition for r in rows}
     if not onto:
         return []
     index = LabelIndex(nlp, matcher_labels(session, discipline))
@@ -270,10 +273,11 @@ def links(session, nlp, mid: str, discipline: str, cfg, sample: int) -> list[dic
                     continue
                 checked = profiles.needs_check((cid,), surface)
                 score = scores.get(cid) if checked else None
-                kept = not checked or score is None or score >= cfg.sense_threshold - 1e-9
+                kept = not checked or score is None or score >= sense_threshold(cfg.sense_threshold) - 1e-9
                 key = f"link|{discipline}|{cid}|{sha(sentence)[:16]}"
                 seen.setdefault(key, dict(tier="link", discipline=discipline, key=key, rendered=kept,
-                                          concept=cid, label=onto[cid], surface=surface, ambiguous=checked,
+                                          concept=cid, label=onto[cid], definition=definitions[cid],
+                                          surface=surface, ambiguous=checked,
                                           sense_score=score, evidence=(sentence, path, ordinal)))
     ranked = sorted(seen.values(), key=lambda f: hashlib.sha256(f["key"].encode()).hexdigest())
     per_concept: Counter = Counter()
@@ -446,7 +450,7 @@ def main() -> None:
     for name in WORKSPACES:
         all_facts += [dict(f, workspace=name) for f in facts(root / name, args.sample_links)]
     gold = load_gold()
-    threshold = load_workspace(root / "docs").config.extract.sense_threshold
+    threshold = sense_threshold(load_workspace(root / "docs").config.extract.sense_threshold)
     res = figures(all_facts, gold, threshold)
     res["seconds"] = seconds
     res["gold_facts"] = len(gold)

@@ -79,9 +79,10 @@ class ExtractConfig(_Strict):
         1.6, description="log10 of how much more often a one-word term must occur here than in general English")
     embedding_model: str = "all-MiniLM-L6-v2"
     similarity_threshold: float = Field(0.9, gt=0, le=1)
-    sense_threshold: float = Field(
-        0.6, ge=0, le=1, description="similarity of its best passages to an ontology concept's profile that "
-                                     "mentions through a common-word label need (see syllabus.extract.senses)")
+    sense_threshold: float | None = Field(
+        None, ge=0, le=1, description="similarity of its best passages to an ontology concept's profile that "
+                                      "mentions through a common-word label need (see syllabus.extract.senses); "
+                                      "default: the value calibrated on judged links (syllabus.extract.calibration)")
 
 
 class ChainsConfig(_Strict):

@@ -46,3 +46,13 @@ def definition_confidence(pattern: str, default: float) -> float:
         if key in defs:
             return _value(defs[key])
     return default
+
+
+DEFAULT_SENSE_THRESHOLD = 0.5
+
+
+def sense_threshold(configured: float | None) -> float:
+    """The sense check's threshold: the configured one, else the calibrated one."""
+    if configured is not None:
+        return configured
+    return float(table().get("sense_threshold", DEFAULT_SENSE_THRESHOLD))

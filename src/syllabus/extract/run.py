@@ -27,6 +27,7 @@ from syllabus.extract.nlp import from_bytes, load_pipeline, model_id
 from syllabus.extract.parse import parse_pending, refresh_terms
 from syllabus.extract.senses import VERSION as SENSES_VERSION
 from syllabus.extract.senses import SenseProfiles, rejected_senses, sense_profiles
+from syllabus.extract.calibration import sense_threshold
 from syllabus.extract.review import apply_decisions, rejected_concepts, rejected_definitions, text_sha
 from syllabus.extract.resolve import Resolution, discipline_stats, resolve
 from syllabus.extract.terms import VERSION as TERMS_VERSION
@@ -258,7 +259,7 @@ def _rejected_senses(session: Session, nlp, mid: str, index: LabelIndex, discipl
     if not profiles.profiles:
         return frozenset()
     checks = sense_checks(session, nlp, mid, index, discipline, profiles)
-    return rejected_senses(session, cfg.embedding_model, profiles, checks, cfg.sense_threshold)
+    return rejected_senses(session, cfg.embedding_model, profiles, checks, sense_threshold(cfg.sense_threshold))
 
 
 def sense_checks(session: Session, nlp, mid: str, index: LabelIndex, discipline: str,
