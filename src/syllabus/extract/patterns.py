@@ -11,8 +11,9 @@ from dataclasses import dataclass, replace
 
 from syllabus.extract.calibration import definition_confidence, relation_confidence
 from syllabus.extract.mentions import Mention
+from syllabus.extract.terms import GENERAL_NOUNS
 
-VERSION = "3"
+VERSION = "4"
 
 # (verb lemma, preposition or None) -> (predicate, reversed?, confidence)
 VERB_RULES: dict[tuple[str, str | None], tuple[str, bool, float]] = {
@@ -89,8 +90,16 @@ def _specialised(doc, m: Mention) -> bool:
     """A mention whose head carries a noun compound or possessive outside it names something
     narrower ("solar system", "daughter cells", "the bob's weight"): it does not link."""
     head = doc[m.end - 1]
-    return any(c.dep_ in ("compound", "poss") and not (m.start <= c.i < m.end) and c.pos_ in ("NOUN", "PROPN")
-               for c in head.children)
+    if any(c.dep_ in ("compound", "poss") and not (m.start <= c.i < m.end) and c.pos_ in ("NOUN", "PROPN")
+           for c in head.children):
+        return True
+    # a word outside that modifies a word inside is part of a longer term: "first class objects",
+    # "the two-point theorem" are not mentions of "class object" or "point theorem"
+    return any(doc[i].head.i != i and not (m.start <= c.i < m.end) and c.dep_ in _INNER_MODIFIERS
+               for i in range(m.start, m.end - 1) for c in doc[i].children)
+
+
+_INNER_MODIFIERS = {"amod", "compound", "nummod", "npadvmod", "advmod", "quantmod"}
 
 
 _GENERIC_ADJ = {"same", "other", "following", "above", "given", "such", "various", "several", "many", "few",
@@ -107,8 +116,8 @@ def _narrowed(doc, m: Mention) -> bool:
             continue
         if c.dep_ == "amod" and c.lower_ not in _GENERIC_ADJ:
             return True
-        if c.dep_ == "prep" and c.lower_ == "of" and c.i > head.i:
-            return True
+        if c.dep_ == "prep" and c.lower_ in ("of", "with", "without") and c.i > head.i:
+            return True  # "the velocity of the particle", "a string literal with an f prefix"
         if c.dep_ in ("nmod", "acl") and c.i > head.i:
             return True
     return False
@@ -291,13 +300,27 @@ def _verb_patterns(verb, link, sent_span) -> list[Found]:
 
 _QUANTIFIERS = {"many", "several", "some", "few", "multiple", "various", "numerous", "two", "three", "more",
                 "most", "all", "any", "no"}
-_CONDITIONAL = {"if", "unless", "whether", "once", "until"}
+_CONDITIONAL = {"if", "unless", "whether", "once", "until", "when", "whenever", "while", "because", "since",
+                "although", "though"}
+# adverbs that say "not always": a statement carrying one is not a general fact
+_NOT_ALWAYS = {"usually", "often", "sometimes", "typically", "normally", "mostly", "generally", "frequently",
+               "rarely", "seldom", "occasionally", "commonly", "mainly", "largely", "just", "merely", "simply",
+               "probably", "perhaps", "possibly", "arguably", "essentially"}
+_SOME = {"most", "some", "many", "few", "several", "certain", "various"}
+
+
+def _not_always(verb) -> bool:
+    """"Containers usually are sequences", "most dummy variables are ...": true of some, not all."""
+    if any(c.dep_ == "advmod" and c.lower_ in _NOT_ALWAYS for c in verb.children):
+        return True
+    return any(d.lower_ in _SOME for s in _children(verb, "nsubj", "nsubjpass") for d in s.children
+               if d.dep_ in ("amod", "det", "nummod"))
 _HEDGES = {"may", "might", "could", "would", "should", "can"}
 
 
 def _conditional(verb) -> bool:
     """"If the module contains X", "whether X needs Y": a supposition, not a statement."""
-    return any(c.dep_ == "mark" and c.lower_ in _CONDITIONAL for c in verb.children) or (
+    return any(c.dep_ in ("mark", "advmod") and c.lower_ in _CONDITIONAL for c in verb.children) or (
         verb.dep_ in ("advcl", "ccomp") and any(c.dep_ == "mark" and c.lower_ in _CONDITIONAL
                                                   for c in verb.head.children if c.i < verb.i))
 
@@ -306,7 +329,7 @@ def _qualifier(verb) -> str:
     """Pattern suffixes that calibration keeps apart: a hedged verb ("can cause") and a subject
     that names one thing ("the class needs") are weaker evidence of a general fact."""
     out = ""
-    if any(c.dep_ == "aux" and c.lower_ in _HEDGES for c in verb.children):
+    if any(c.dep_ == "aux" and c.lower_ in _HEDGES for c in verb.children) or _not_always(verb):
         out += "|hedged"
     subjects = _children(verb, "nsubj", "nsubjpass")
     if subjects and not _generic_reference(subjects[0]):
@@ -324,11 +347,13 @@ def _indefinite(attr, subj) -> bool:
 
 def _copula_patterns(be, link, sent_span, sent) -> list[Found]:
     out = []
-    if _negated(be) or _conditional(be) or _children(be, "aux"):
-        return out  # "X is not a Y", "if X is a Y", "X must be a Y" state nothing about X
+    if _negated(be) or _conditional(be) or _children(be, "aux") or _not_always(be):
+        return out  # "X is not a Y", "if X is a Y", "X must be a Y", "Xs usually are Ys" state nothing about X
     subjects = [s for s in _children(be, "nsubj")
                 if not any(c.lower_ in _SPECIFIC_DET - {"the"} for c in s.children if c.dep_ in ("det", "poss"))]
     for attr in _children(be, "attr"):
+        if _children(attr, "predet", "quantmod") or any(c.lower_ == "half" for c in attr.children):
+            continue  # "half a rectangle" is no kind of thing
         head_lemma = attr.lemma_.lower()
         of = _pobj(attr, "of")
         for subj in subjects:
@@ -355,19 +380,22 @@ def _copula_patterns(be, link, sent_span, sent) -> list[Found]:
 
 
 _NOT_A_GENUS = {"example", "idea", "way", "thing", "one", "lot", "bit", "problem", "question", "good", "case",
-               "matter", "reason", "point", "part", "result"}
+               "matter", "reason", "point", "part", "result", "topic", "area", "field", "subject", "story"}
 
 
 _EVALUATIVE = {"interesting", "good", "great", "nice", "powerful", "useful", "simple", "important", "easy",
-               "convenient", "handy", "popular", "excellent", "bad", "common", "typical", "usual", "special"}
+               "convenient", "handy", "popular", "excellent", "bad", "common", "typical", "usual", "special",
+               "complicated", "hard", "difficult", "notorious", "tricky", "confusing", "elegant", "beautiful",
+               "fascinating", "subtle", "significant", "basic", "fundamental", "key", "major", "central"}
 
 
 def _defines(be, attr) -> bool:
     """A copula that states what something is: not denied, hedged or conditional, naming one genus
     ("a sequence", "an object"), not a list of things, "an example" or "an interesting system"."""
     return not _negated(be) and not _children(be, "aux", "mark") and attr.pos_ in ("NOUN", "PROPN") \
-        and attr.lemma_.lower() not in _NOT_A_GENUS and not _children(attr, "conj") \
-        and not any(c.dep_ == "amod" and c.lower_ in _EVALUATIVE for c in attr.children)
+        and attr.lemma_.lower() not in _NOT_A_GENUS and attr.lemma_.lower() not in GENERAL_NOUNS \
+        and not _children(attr, "conj") \
+        and not any(c.dep_ == "amod" and (c.lower_ in _EVALUATIVE or _children(c, "advmod")) for c in attr.children)
 
 
 def _whole_subject(link, subject_head, sent):
