@@ -27,8 +27,8 @@ configured threshold and over a threshold sweep.
 
 ``--calibrate`` writes ``src/syllabus/extract/calibration.json``: per relation pattern and per
 definition pattern, the smoothed judged precision (a Beta prior centred on the predicate's,
-itself centred on the tier's), and the sense threshold with the best recall at link
-precision >= 0.9. Extraction reads it: confidences are calibrated, not guessed.
+itself centred on the tier's), and the sense threshold with the best F0.5 (precision
+counted double) on judged links through single-word labels. Extraction reads it: confidences are calibrated, not guessed.
 
 ``--dump FILE`` writes the facts that have no verdict yet, with their evidence sentences, to a
 file outside the repository for judging (``--sample-concepts N`` caps new concepts per
@@ -74,7 +74,7 @@ from syllabus.extract.nlp import from_bytes, load_pipeline, model_id  # noqa: E4
 from syllabus.extract.run import extract, matcher_labels, sense_checks  # noqa: E402
 from syllabus.extract.senses import sense_profiles, sense_scores  # noqa: E402
 from syllabus.ontology.sync import declared_files, import_file  # noqa: E402
-from syllabus.store import open_store  # noqa: E402
+from syllabus.store import gate, open_store  # noqa: E402
 from syllabus.store.tables import Chunk, ChunkParse, Concept, Document, Evidence, Relation  # noqa: E402
 
 C, R, E, K, P, D = (t.__table__ for t in (Concept, Relation, Evidence, Chunk, ChunkParse, Document))
@@ -211,16 +211,22 @@ def facts(ws_root: Path, sample_links: int = 1000) -> list[dict]:
         with st.transaction() as s:
             for d in ws.discipline_names():
                 labels = dict(s.execute(select(C.c.id, C.c.pref_label).where(C.c.discipline == d)).all())
-                concepts = s.execute(select(C.c.id, C.c.pref_label, C.c.definition).where(
+                concepts = s.execute(select(C.c.id, C.c.pref_label, C.c.definition, C.c.definition_confidence).where(
                     C.c.discipline == d, C.c.origin == "extracted", C.c.status == "active").order_by(C.c.id)).all()
                 defined = {x.id for x in concepts if x.definition}
+                passing = set(s.scalars(select(C.c.id).where(C.c.discipline == d, gate.concept_passes(
+                    c.compile.min_confidence, c.compile.include_proposed))))
                 def_patterns = definition_patterns(s, nlp, d, defined)
                 for x in concepts:
                     ev = _first_evidence(s, E.c.concept_id == x.id)
-                    out.append(dict(tier="concept", discipline=d, key=f"concept|{d}|{x.pref_label}", rendered=True,
+                    out.append(dict(tier="concept", discipline=d, key=f"concept|{d}|{x.pref_label}",
+                                    rendered=x.id in passing,
                                     label=x.pref_label, evidence=ev, words=len(x.pref_label.split())))
                     if x.definition:
-                        out.append(dict(tier="definition", discipline=d, rendered=True, label=x.pref_label,
+                        confidence = 1.0 if x.definition_confidence is None else x.definition_confidence
+                        shown = confidence >= (c.compile.min_confidence if c.compile.include_proposed else 1.0)
+                        out.append(dict(tier="definition", discipline=d, rendered=shown, label=x.pref_label,
+                                        confidence=confidence,
                                         key=f"definition|{d}|{x.pref_label}|{sha(x.definition)[:16]}",
                                         text=" ".join(x.definition.split()),
                                         pattern=def_patterns.get(x.id, "definition"),
@@ -320,15 +326,29 @@ def figures(all_facts: list[dict], gold: dict, threshold: float) -> dict:
                          for p in sorted({f["predicate"] for f in rendered if f["tier"] == "relation"})}
     out["disciplines"] = {d: {t: _precision([f for f in rendered if f["discipline"] == d and f["tier"] == t], gold)
                               for t in TIERS} for d in sorted({f["discipline"] for f in all_facts})}
-    out["held_back"] = {"relations": sum(1 for f in all_facts if f["tier"] == "relation" and not f["rendered"]),
-                        "held_back_judged_correct": sum(1 for f in all_facts if f["tier"] == "relation"
-                                                        and not f["rendered"]
-                                                        and gold.get(f["key"], {}).get("verdict") == "correct")}
+    held = [f for f in all_facts if f["tier"] in ("concept", "relation", "definition") and not f["rendered"]]
+    out["held_back"] = {t: {"facts": sum(f["tier"] == t for f in held),
+                            "judged": sum(f["tier"] == t and f["key"] in gold for f in held),
+                            "judged_correct": sum(f["tier"] == t and gold.get(f["key"], {}).get("verdict") == "correct"
+                                                  for f in held)} for t in ("concept", "relation", "definition")}
     generic = [f["label"] for f in rendered if f["tier"] == "concept" and f["words"] == 1
                and gold.get(f["key"], {}).get("category") == "generic"]
     out["generic_single_words_compiled"] = sorted(generic)
     out["sense"] = sense_sweep([f for f in all_facts if f["tier"] == "link"], gold, threshold)
+    out["gate"] = gate_sweep(all_facts, gold)
     return out
+
+
+def gate_sweep(all_facts: list[dict], gold: dict) -> list[dict]:
+    """What [compile] min_confidence would compile of the extracted relations and definitions, and how precisely."""
+    rows = []
+    for level in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9):
+        row = {"min_confidence": level}
+        for tier in ("relation", "definition"):
+            kept = [f for f in all_facts if f["tier"] == tier and f["confidence"] >= level - 1e-9]
+            row[tier] = _precision(kept, gold)
+        rows.append(row)
+    return rows
 
 
 def sense_sweep(link_facts: list[dict], gold: dict, threshold: float) -> dict:
@@ -374,10 +394,14 @@ def calibrate(all_facts: list[dict], gold: dict, prior: float = 4.0) -> dict:
     for p, v in sorted(by_def.items()):
         out["definitions"][p] = {"confidence": round(rate(sum(v), len(v), dtier), 3), "judged": len(v), "correct": sum(v)}
     sweep = sense_sweep([f for f in all_facts if f["tier"] == "link"], gold, 0.5)["sweep"]
-    good = [r for r in sweep if r["precision"] is not None and r["precision"] >= 0.9]
-    if good:
-        out["sense_threshold"] = max(good, key=lambda r: (r["recall"] or 0, -r["threshold"]))["threshold"]
+    scored = [r for r in sweep if r["precision"] and r["recall"]]
+    if scored:  # precision counts double (F0.5): a wrong-sense link teaches a falsehood, a missed one only less
+        out["sense_threshold"] = max(scored, key=lambda r: (f_beta(r["precision"], r["recall"]), -r["threshold"]))["threshold"]
     return out
+
+
+def f_beta(precision: float, recall: float, beta: float = 0.5) -> float:
+    return (1 + beta ** 2) * precision * recall / (beta ** 2 * precision + recall)
 
 
 def dump(all_facts: list[dict], gold: dict, path: Path, sample_concepts: int) -> int:
@@ -414,10 +438,16 @@ def print_table(res: dict) -> None:
         for t, p in tiers.items():
             if p["facts"]:
                 line(f"{d} {t}", p)
-    hb = res["held_back"]
-    print(f" gate: {hb['relations']} extracted relations held back ({hb['held_back_judged_correct']} of them judged correct)")
+    for t, h in res["held_back"].items():
+        print(f" gate: {h['facts']} extracted {t}s held back for review ({h['judged_correct']} of the "
+              f"{h['judged']} judged ones correct)")
     print(f" single-word concepts judged generic among the compiled: {len(res['generic_single_words_compiled'])}"
           + (f" ({', '.join(res['generic_single_words_compiled'][:20])})" if res["generic_single_words_compiled"] else ""))
+    print(" gate sweep ([compile] min_confidence -> compiled extracted facts, judged precision):")
+    for row in res["gate"]:
+        r, d = row["relation"], row["definition"]
+        print(f"   {row['min_confidence']:.2f}: relations {r['facts']:>4} (precision {r['precision']}, judged {r['judged']})"
+              f"   definitions {d['facts']:>4} (precision {d['precision']}, judged {d['judged']})")
     s = res["sense"]
     print(f" sense check on {s['judged_ambiguous_links']} judged links through ambiguous labels:")
     for r in s["sweep"]:

@@ -67,7 +67,7 @@ def print_compile(outcome, as_json: bool, held: dict[str, dict[str, int]] | None
     if report["pending"]:
         typer.echo(f"  {len(report['pending'])} units outside the selection keep their previous (stale) examples")
     if held and any(h["held_back"] or h["waiting"] for h in held.values()):
-        typer.echo(f"  review gate: {sum(h['held_back'] for h in held.values())} proposed relations held back "
+        typer.echo(f"  review gate: {sum(h['held_back'] for h in held.values())} facts held back "
                    f"below [compile] min_confidence, {sum(h['waiting'] for h in held.values())} facts waiting "
                    "for review (`syllabus review`)")
     if outcome.plan:

@@ -131,7 +131,7 @@ def report_cmd(
                     typer.echo(f"  ... {r['count'] - len(r['rows'])} more")
         for d, h in held.items():
             if h["held_back"] or h["waiting"]:
-                typer.echo(f"{d} review gate: {h['held_back']} proposed relations held back from compile, "
+                typer.echo(f"{d} review gate: {h['held_back']} facts held back from compile, "
                            f"{h['waiting']} facts waiting for review (`syllabus review -d {d}`)")
     if findings:
         raise typer.Exit(1)

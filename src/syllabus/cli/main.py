@@ -6,7 +6,21 @@ from typing import Optional
 import typer
 
 from syllabus import __version__
-from syllabus.cli import bench, concepts, corpus, db, diagnose, experiment, extract, gaps, loop, ontology, repair, review, train
+from syllabus.cli import (
+    bench,
+    concepts,
+    corpus,
+    db,
+    diagnose,
+    experiment,
+    extract,
+    gaps,
+    loop,
+    ontology,
+    repair,
+    review,
+    train,
+)
 from syllabus.cli import compile as compile_cli
 from syllabus.cli.common import (
     STATE,

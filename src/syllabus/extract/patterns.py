@@ -244,7 +244,10 @@ def _pairs(link, subject_head, object_heads, predicate, reverse, confidence, pat
                 if subject_tok.i in link.narrowed or (predicate != "is_a" and object_tok.i in link.narrowed):
                     continue  # a narrower thing's facts are not the wider concept's
                 start, end = _span(s_tok, o_tok)
-                out.append(Found("relation", a, predicate, b, None, start, end, sent_span, confidence, pattern))
+                # "a unit circle is a circle": the narrower term names its genus; calibration keeps it apart
+                named = "|head" if predicate == "is_a" and subject_tok.lemma_.lower() == object_tok.lemma_.lower() else ""
+                out.append(Found("relation", a, predicate, b, None, start, end, sent_span, confidence,
+                                 pattern + named))
     return out
 
 
@@ -419,9 +422,10 @@ def _definition(link, subject_head, sent, pattern, sent_span) -> list[Found]:
     words = [t for t in sent if not t.is_punct and not t.is_space]
     if m is None or not 6 <= len(words) <= 60 or not sent.text.rstrip().endswith("."):
         return []  # a definition is a whole declarative sentence
-    plural = subject_head.pos_ == "NOUN" and subject_head.lemma_.lower() != subject_head.lower_
-    if plural and any(c.lower_ == "the" for c in subject_head.children):
-        return []  # "the parameters are ..." lists particular ones
+    if any(c.lower_ == "the" for c in subject_head.children if c.dep_ == "det"):
+        return []  # "the parameters are ...", "the matrix is a notoriously hard topic": about particular ones
+    # "a unit circle is a circle whose ..." speaks of any one; calibration keeps it apart from bare subjects
+    pattern += "|indefinite" if any(c.lower_ in ("a", "an") for c in subject_head.children if c.dep_ == "det") else ""
     text = sent.doc.text[subject_head.left_edge.idx:sent.end_char].strip()  # without a lead-in ("IPython: ...")
     return [Found("definition", m.concept_ids, None, (), text, m.start_char, m.end_char, sent_span,
                   0.8, f"definition:{pattern}")]

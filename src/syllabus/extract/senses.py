@@ -2,8 +2,8 @@
 
 An ontology written for one field uses everyday words in its own sense: Brick's *Point* is a
 sensor reading, not a geometric point; the Gene Ontology's *memory* is a behaviour, not a
-computer's store. A mention through such a label (one word that is common in general English,
-or a short symbol or abbreviation) links only when the passage is about that concept's field:
+computer's store. A mention through such a label (a single word, a symbol or an abbreviation)
+links only when the passage is about that concept's field:
 the cosine similarity of the chunk, or of the sentence, to the concept's *profile* (its label,
 definition and the labels of its neighbours), averaged over its best passages in the discipline's
 corpus, must reach ``[extract] sense_threshold``; otherwise none of those mentions link.
@@ -21,19 +21,15 @@ from sqlalchemy.orm import Session
 from syllabus.store.tables import Concept, Label, Relation
 
 C, L, R = (t.__table__ for t in (Concept, Label, Relation))
-VERSION = "1"  # bump when the check changes: chunks are matched again
-COMMON_ZIPF = 3.0  # a word at least this frequent in English (wordfreq's Zipf scale) has senses of its own
+VERSION = "2"  # bump when the check changes: chunks are matched again
 MAX_NEIGHBOURS = 8
 
 
 def is_ambiguous(text: str) -> bool:
-    """A label that could mean something else: one common English word, or a short token."""
-    from wordfreq import zipf_frequency
-
-    words = text.split()
-    if len(words) != 1:
-        return False
-    return len(text) <= 3 or zipf_frequency(text.lower(), "en") >= COMMON_ZIPF
+    """A label that could mean something else: a single word (a building's *damper* is not a
+    spring's, a *point* of a control system is not a geometric one) or a short token. Phrases of
+    several words ("angular velocity") name one thing."""
+    return len(text.split()) == 1
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-VERSION = "4"  # bump when candidate_terms changes: cached candidates are recomputed from parses
+VERSION = "5"  # bump when candidate_terms changes: cached candidates are recomputed from parses
 _LEADING = {"DET", "PRON", "NUM", "PUNCT", "CCONJ", "ADP", "PART", "SYM", "X", "SPACE"}
 _WORD = re.compile(r"^[a-z][a-z'-]*[a-z]$")
 _GENERIC = {"thing", "way", "example", "case", "part", "kind", "type", "form", "number", "amount", "term", "lot",
@@ -99,13 +99,17 @@ def head_key(token) -> str:
     if word.endswith("ics") or word == "data":
         return word
     lemma = token.lemma_.lower()
-    if token.pos_ == "NOUN" and lemma != word and _more_common_or_close(lemma, word):
+    if token.pos_ == "NOUN" and lemma != word and _more_common_or_close(lemma, word) \
+            and not (word.endswith(_NOT_PLURAL_ENDINGS) and lemma == word[:-1]):
         return lemma  # but not "alias" -> "alia", "multiplies" -> "multiplie"
-    if token.pos_ in ("NOUN", "PROPN") and word.endswith("s") and not word.endswith(("ss", "us", "is", "os")):
+    if token.pos_ in ("NOUN", "PROPN") and word.endswith("s") and not word.endswith(_NOT_PLURAL_ENDINGS):
         singular = word[:-3] + "y" if word.endswith("ies") else word[:-1]
         if _more_common_or_close(singular, word):  # "algorithms" -> "algorithm", but not "alias" -> "alia"
             return singular
     return word
+
+
+_NOT_PLURAL_ENDINGS = ("ss", "us", "is", "os", "as")  # "class", "bus", "axis", "macos", "alias"
 
 
 def _more_common_or_close(singular: str, plural: str) -> bool:

@@ -55,8 +55,9 @@ def test_general_statements_still_give_relations(found, sentence, triple):
 @pytest.mark.parametrize("sentence, defined", [
     ("A tuple is a sequence that cannot be changed once it is made.", True),
     ("The parameters are the object, the name of the method and the argument values.", False),  # a list
-    ("The bicycle is an interesting system in that it has several rigid bodies.", False),  # evaluative
-    ("The module is an example of what a package can hold for you.", False),  # no genus
+    ("A bicycle is an interesting system in that it has several rigid bodies.", False),  # evaluative
+    ("A module is an example of what a package can hold for you.", False),  # no genus
+    ("The tuple is a sequence that the function returns to its caller.", False),  # one particular tuple
     ("Python is a language", False),  # not a whole sentence
     ("A module is a notoriously hard topic to teach to beginners.", False),  # a remark, no genus
     ("A tuple is usually a sequence of a few small numbers.", False),  # hedged
