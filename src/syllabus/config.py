@@ -89,7 +89,9 @@ class ChainsConfig(_Strict):
     max_hops: int = Field(4, ge=2)
     per_concept_cap: int = Field(20, ge=1)
     bench_ratio: float = Field(0.2, ge=0, le=1)
-    min_confidence: float = Field(0.5, ge=0, le=1)
+    min_confidence: float = Field(0.75, ge=0, le=1, description=(
+        "proposed relations below this are not chained; keep it at [compile] min_confidence or above, or "
+        "chains hold edges that compile and the benchmark leave out"))
     include_proposed: bool = True
 
 
