@@ -369,6 +369,13 @@ def calibrate(all_facts: list[dict], gold: dict, prior: float = 4.0) -> dict:
     def rate(ok: int, n: int, centre: float) -> float:
         return (ok + prior * centre) / (n + prior)
 
+    def lower(ok: int, n: int, centre: float) -> float:
+        """The posterior mean less one posterior standard deviation: a pattern passes a gate on the
+        strength of many judged facts, not on a lucky few."""
+        a, b = ok + prior * centre, n - ok + prior * (1 - centre)
+        m = a / (a + b)
+        return max(0.0, m - (m * (1 - m) / (a + b + 1)) ** 0.5)
+
     out: dict = {"relations": {}, "definitions": {}}
     rel = [(f, gold[f["key"]]["verdict"] == "correct") for f in all_facts if f["tier"] == "relation" and f["key"] in gold]
     tier = rate(sum(ok for _, ok in rel), len(rel), 0.5)
@@ -379,20 +386,21 @@ def calibrate(all_facts: list[dict], gold: dict, prior: float = 4.0) -> dict:
         for p in f["patterns"] or ["?"]:
             by_pattern[(f["predicate"], p)].append(ok)
     pred_rate = {p: rate(sum(v), len(v), tier) for p, v in by_pred.items()}
-    out["relations"]["*"] = round(tier, 3)
-    for p, v in sorted(pred_rate.items()):
-        out["relations"][f"{p}|*"] = round(v, 3)
+    out["relations"]["*"] = round(lower(sum(ok for _, ok in rel), len(rel), 0.5), 3)
+    for p, v in sorted(by_pred.items()):
+        out["relations"][f"{p}|*"] = round(lower(sum(v), len(v), tier), 3)
     for (pred, pattern), v in sorted(by_pattern.items()):
-        out["relations"][f"{pred}|{pattern}"] = {"confidence": round(rate(sum(v), len(v), pred_rate[pred]), 3),
+        out["relations"][f"{pred}|{pattern}"] = {"confidence": round(lower(sum(v), len(v), pred_rate[pred]), 3),
                                                  "judged": len(v), "correct": sum(v)}
     defs = [(f, gold[f["key"]]["verdict"] == "correct") for f in all_facts if f["tier"] == "definition" and f["key"] in gold]
     dtier = rate(sum(ok for _, ok in defs), len(defs), 0.5)
-    out["definitions"]["*"] = round(dtier, 3)
+    out["definitions"]["*"] = round(lower(sum(ok for _, ok in defs), len(defs), 0.5), 3)
     by_def: dict[str, list[bool]] = defaultdict(list)
     for f, ok in defs:
         by_def[f["pattern"]].append(ok)
     for p, v in sorted(by_def.items()):
-        out["definitions"][p] = {"confidence": round(rate(sum(v), len(v), dtier), 3), "judged": len(v), "correct": sum(v)}
+        out["definitions"][p] = {"confidence": round(lower(sum(v), len(v), dtier), 3), "judged": len(v),
+                                 "correct": sum(v)}
     sweep = sense_sweep([f for f in all_facts if f["tier"] == "link"], gold, 0.5)["sweep"]
     scored = [r for r in sweep if r["precision"] and r["recall"]]
     if scored:  # precision counts double (F0.5): a wrong-sense link teaches a falsehood, a missed one only less
@@ -402,6 +410,42 @@ def calibrate(all_facts: list[dict], gold: dict, prior: float = 4.0) -> dict:
 
 def f_beta(precision: float, recall: float, beta: float = 0.5) -> float:
     return (1 + beta ** 2) * precision * recall / (beta ** 2 * precision + recall)
+
+
+def _lookup(table: dict, section: str, keys: list[str], default: float) -> float:
+    for key in keys:
+        if key in table.get(section, {}):
+            entry = table[section][key]
+            return float(entry["confidence"] if isinstance(entry, dict) else entry)
+    return default
+
+
+def cross_validate(all_facts: list[dict], gold: dict, gate: float, folds: int = 2) -> dict:
+    """Out-of-sample precision at *gate*: calibrate on the other folds of the judged set (split by
+    key hash), then gate each fold's relations and definitions by the confidences that gives."""
+    def fold(key: str) -> int:
+        return int(hashlib.sha256(key.encode()).hexdigest(), 16) % folds
+
+    out = {t: {"compiled": 0, "judged": 0, "correct": 0} for t in ("relation", "definition")}
+    for k in range(folds):
+        train = {key: g for key, g in gold.items() if fold(key) != k}
+        table = calibrate(all_facts, train)
+        for f in all_facts:
+            if f["tier"] not in out or fold(f["key"]) != k or f["key"] not in gold:
+                continue
+            if f["tier"] == "relation":
+                keys = [[f"{f['predicate']}|{p}", f"{f['predicate']}|*", "*"] for p in f["patterns"] or ["?"]]
+                confidence = max(_lookup(table, "relations", ks, 0.5) for ks in keys)
+            else:
+                confidence = _lookup(table, "definitions", [f["pattern"], "*"], 0.5)
+            if confidence >= gate - 1e-9:
+                row = out[f["tier"]]
+                row["compiled"] += 1
+                row["judged"] += 1
+                row["correct"] += gold[f["key"]]["verdict"] == "correct"
+    for row in out.values():
+        row["precision"] = round(row["correct"] / row["judged"], 3) if row["judged"] else None
+    return out
 
 
 def dump(all_facts: list[dict], gold: dict, path: Path, sample_concepts: int) -> int:
@@ -448,6 +492,11 @@ def print_table(res: dict) -> None:
         r, d = row["relation"], row["definition"]
         print(f"   {row['min_confidence']:.2f}: relations {r['facts']:>4} (precision {r['precision']}, judged {r['judged']})"
               f"   definitions {d['facts']:>4} (precision {d['precision']}, judged {d['judged']})")
+    cv = res.get("cross_validated")
+    if cv:
+        print(" out of sample (2-fold: calibrated on one half of the judged set, gated and scored on the other):")
+        for t, row in cv.items():
+            print(f"   {t}s compiled {row['compiled']:>4}  precision {row['precision']}")
     s = res["sense"]
     print(f" sense check on {s['judged_ambiguous_links']} judged links through ambiguous labels:")
     for r in s["sweep"]:
@@ -482,6 +531,7 @@ def main() -> None:
     gold = load_gold()
     threshold = sense_threshold(load_workspace(root / "docs").config.extract.sense_threshold)
     res = figures(all_facts, gold, threshold)
+    res["cross_validated"] = cross_validate(all_facts, gold, load_workspace(root / "docs").config.compile.min_confidence)
     res["seconds"] = seconds
     res["gold_facts"] = len(gold)
     if args.dump:
