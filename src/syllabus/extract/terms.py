@@ -13,7 +13,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-VERSION = "5"  # bump when candidate_terms changes: cached candidates are recomputed from parses
+VERSION = "6"  # bump when candidate_terms changes: cached candidates are recomputed from parses
 _LEADING = {"DET", "PRON", "NUM", "PUNCT", "CCONJ", "ADP", "PART", "SYM", "X", "SPACE"}
 _WORD = re.compile(r"^[a-z][a-z'-]*[a-z]$")
 _GENERIC = {"thing", "way", "example", "case", "part", "kind", "type", "form", "number", "amount", "term", "lot",
@@ -99,7 +99,7 @@ def head_key(token) -> str:
     if word.endswith("ics") or word == "data":
         return word
     lemma = token.lemma_.lower()
-    if token.pos_ == "NOUN" and lemma != word and _more_common_or_close(lemma, word) \
+    if token.pos_ == "NOUN" and lemma != word and _is_word_or_unknown(lemma, word) \
             and not (word.endswith(_NOT_PLURAL_ENDINGS) and lemma == word[:-1]):
         return lemma  # but not "alias" -> "alia", "multiplies" -> "multiplie"
     if token.pos_ in ("NOUN", "PROPN") and word.endswith("s") and not word.endswith(_NOT_PLURAL_ENDINGS):
@@ -110,6 +110,14 @@ def head_key(token) -> str:
 
 
 _NOT_PLURAL_ENDINGS = ("ss", "us", "is", "os", "as")  # "class", "bus", "axis", "macos", "alias"
+
+
+def _is_word_or_unknown(lemma: str, word: str) -> bool:
+    """The lemmatiser's output is a word, or neither it nor the surface is one ("centrosome" is rare
+    but fine; "multiplie" is not a word while "multiplies" is)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(lemma, "en") > 0 or zipf_frequency(word, "en") == 0
 
 
 def _more_common_or_close(singular: str, plural: str) -> bool:
