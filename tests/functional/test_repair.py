@@ -2,12 +2,12 @@
 import json
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from syllabus.config import load_workspace
 from syllabus.debug.repair import allocate
 from syllabus.store import open_store
-from syllabus.store.tables import Chain, Evidence, Gap, Item, Relation, Result, Run
+from syllabus.store.tables import Chain, Concept, Evidence, Gap, Item, Relation, Result, Run
 
 pytestmark = pytest.mark.slow
 
@@ -136,3 +136,25 @@ def test_unknown_gap_is_a_coded_error_and_changes_nothing(sample_ws, cli):
     result = cli(sample_ws, "repair", "--gap", "gap-nope")
     assert result.exit_code == 2 and "E086" in result.stderr
     assert (sample_ws / "build" / "latest").resolve().name == first
+
+
+def test_discipline_selector_rerenders_patch_examples_of_an_edited_concept(sample_ws, cli):
+    """`compile --select discipline:X` after a repair: the patch examples (gap units) of an edited concept
+    are selected by their discipline like any other unit."""
+    run_json(cli, sample_ws, "compile")
+    plant(sample_ws, [("gap-x", "concept_gap", "concept:phys:Acceleration", 0.9, ["it-1"])],
+          [("it-1", ["acceleration", "velocity", "jerk", "speed"], 1)])
+    run_json(cli, sample_ws, "repair", "--gap", "gap-x", "--budget", "2")
+    patched = {i for i, ex in build_examples(sample_ws).items() if ex["units"][0] == "gap:gap-x"}
+    assert len(patched) == 2
+    st = open_store(load_workspace(sample_ws).store_url)
+    with st.transaction() as s:  # an expert edits the concept the patch examples were rendered from
+        s.execute(update(Concept).where(Concept.id == "phys:Acceleration")
+                  .values(definition="The rate at which the velocity of a body changes with time."))
+    st.close()
+    report = run_json(cli, sample_ws, "compile", "--select", "discipline:physics")
+    after = build_examples(sample_ws)
+    now_patched = {i for i, ex in after.items() if ex["units"][0] == "gap:gap-x"}
+    assert len(now_patched) == 2 and not now_patched & patched  # re-rendered from the new definition
+    assert report["counts"]["changed"] >= 2
+    assert any("velocity of a body changes with time" in json.dumps(after[i]) for i in now_patched)
