@@ -8,6 +8,7 @@ import typer
 
 from syllabus.cli.bench import app
 from syllabus.cli.common import disciplines, emit_json, info, transaction, workspace
+from syllabus.errors import check_choice
 
 
 @app.command("import")
@@ -32,8 +33,7 @@ def import_cmd(
     """
     from syllabus.bench.external import LinkSettings, import_benchmark
 
-    if split not in ("auto", "dev", "test"):
-        raise typer.BadParameter("expected dev, test or auto", param_hint="--split")
+    check_choice("--split", split, ("auto", "dev", "test"))
     ws = workspace()
     names: list[str] = []
     for name in discipline or [None]:

@@ -134,7 +134,7 @@ def diagnose(session: Session, run_id: str, split: str = "dev", *, max_path: int
              usability: Usability = Usability(), write: bool = True) -> DiagnosisReport:
     """Diagnose run *run_id* on *split* items, write its gaps (unless *write* is false), return the report."""
     if split != "dev":
-        raise ValueError("diagnosis reads dev items only; test items are for measuring improvement")
+        raise SyllabusError("E152", split=split)
     run = session.execute(select(RN.c.id, RN.c.started).where(RN.c.id == run_id)).first()
     if run is None:
         raise SyllabusError("E081", run=run_id)
