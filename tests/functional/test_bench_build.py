@@ -13,7 +13,8 @@ import networkx as nx
 import pytest
 from typer.testing import CliRunner
 
-pytestmark = pytest.mark.slow  # builds on the extracted sample workspace and compiles it
+# builds on the extracted sample workspace and compiles it; one worker builds the module's `built` once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bench_build")]
 
 
 def _run(ws: Path, *args: str):
