@@ -49,9 +49,10 @@ from syllabus.compile.graph import Usability
 from syllabus.debug.unit_keys import fill_gap_concepts
 from syllabus.errors import SyllabusError
 from syllabus.store.tables import Chain, Concept, Evidence, Example, Gap, Item, ItemUnit, Relation, Result, Run
+from syllabus.vocabulary import GAP_KINDS, ITEM_LEVELS
 
-KINDS = ("concept_gap", "weak_edge", "reasoning_break", "missing_edge", "suspicious")
-LEVELS = ("L1", "L2", "L3", "EXT")
+KINDS = GAP_KINDS  # the report lists kinds, and sorts gaps of equal score, in this order
+LEVELS = ITEM_LEVELS
 PROBE_LEVEL = {"concept": "L1", "relation": "L2", "chain": "L3"}
 DETAIL_FAILURES = 20  # failed items described per gap (the items list is always complete)
 EVIDENCE_SENTENCES = 5

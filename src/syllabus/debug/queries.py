@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from syllabus.debug.unit_keys import pair_ids, position, prefixed
 from syllabus.errors import SyllabusError, check_choice
 from syllabus.store.tables import Chain, Concept, Evidence, Example, ExampleDep, Gap, ItemUnit, Relation, Run
+from syllabus.vocabulary import GAP_KINDS, GAP_STATUSES
 
 C, R, H, G, E, X, XD, IU, RN = (t.__table__ for t in (Concept, Relation, Chain, Gap, Evidence, Example, ExampleDep,
                                                       ItemUnit, Run))
 
-KINDS = ("concept_gap", "weak_edge", "reasoning_break", "missing_edge", "suspicious")
-STATUSES = ("open", "patched", "verified", "dismissed")
+KINDS, STATUSES = GAP_KINDS, GAP_STATUSES
 SORTS = ("score", "kind")
 HIERARCHY = ("is_a", "part_of")
 LIVE = ("asserted", "proposed")  # relation statuses that count as graph edges here

@@ -24,6 +24,7 @@ from syllabus.compile.fingerprint import digest
 from syllabus.errors import SyllabusError
 from syllabus.store.ids import relation_id
 from syllabus.store.tables import Chain, Concept, Evidence, Gap, GraphChange, Item, Relation, Result
+from syllabus.vocabulary import repair_kind
 
 G, H, R, E, I, S, J, C = (t.__table__ for t in (Gap, Chain, Relation, Evidence, Item, Result, GraphChange, Concept))
 PATCH_EXTRACTOR = ("syllabus.repair", "1")
@@ -93,7 +94,7 @@ def plan_repair(session: Session, gaps: list, budget: int, *, accept_proposed: b
     shares = allocate([(g.id, g.score) for g in gaps], budget)
     for g in gaps:
         n = shares.get(g.id, 0)
-        kind = _effective_kind(g)
+        kind = repair_kind(g.kind, g.unit)
         repair: dict = {"examples": n}
         note = ""
         if n and kind == "concept_gap":
@@ -127,14 +128,6 @@ def plan_repair(session: Session, gaps: list, budget: int, *, accept_proposed: b
 def mark_built(session: Session, gap_ids: list[str], build_id: str | None) -> None:
     if build_id:
         session.execute(update(G).where(G.c.id.in_(gap_ids)).values(build=build_id))
-
-
-def _effective_kind(g) -> str:
-    """Suspicious units are repaired like the kind their unit suggests."""
-    if g.kind != "suspicious":
-        return g.kind
-    return {"concept": "concept_gap", "relation": "weak_edge", "chain": "reasoning_break"}.get(
-        g.unit.split(":", 1)[0], g.kind)
 
 
 def _chosen_distractors(session: Session, g) -> list[str]:
