@@ -5,6 +5,7 @@ from typing import Optional
 
 import typer
 
+from syllabus.cli import bench_import, bench_run
 from syllabus.cli.common import SyllabusGroup, disciplines, emit_json, info, table, transaction, workspace
 from syllabus.errors import check_choice
 from syllabus.vocabulary import ITEM_LEVELS as LEVELS
@@ -84,5 +85,7 @@ def list_cmd(
     info(f"{len(items)} items")
 
 
-from syllabus.cli import bench_import  # noqa: E402,F401
-from syllabus.cli import bench_run as bench_run  # noqa: E402,F401  (registers bench run/runs)
+# the verbs of other modules, registered here so that those modules need not import this one
+app.command("import")(bench_import.import_cmd)
+app.command("run")(bench_run.run_cmd)
+app.command("runs")(bench_run.runs_cmd)

@@ -1,4 +1,6 @@
-"""`syllabus bench run`, `bench runs` and `results import`: thin wrappers over syllabus.bench.runs."""
+"""`syllabus bench run`, `bench runs` and `results import`: thin wrappers over syllabus.bench.runs.
+
+`run_cmd` and `runs_cmd` are registered on the `bench` group by :mod:`syllabus.cli.bench`."""
 from __future__ import annotations
 
 import os
@@ -7,7 +9,6 @@ from typing import Any, Optional
 
 import typer
 
-from syllabus.cli.bench import app
 from syllabus.cli.common import STATE, SyllabusGroup, emit_json, table, transaction, workspace
 from syllabus.errors import check_choice
 from syllabus.vocabulary import ITEM_LEVELS as LEVELS
@@ -44,7 +45,6 @@ def print_accuracy(report: dict[str, Any]) -> None:
           [[k, v["items"], v["correct"], _pct(v["accuracy"])] for k, v in report["disciplines"].items()])
 
 
-@app.command("run")
 def run_cmd(
     model: Optional[str] = typer.Option(None, "--model", "-m",
                                         help="Checkpoint folder, `smollm2` or `tiny` (default: smollm2 when "
@@ -93,7 +93,6 @@ def run_cmd(
                + (f"; {t['unparsed']} replies without a letter" if t.get("unparsed") else ""))
 
 
-@app.command("runs")
 def runs_cmd(
     run: Optional[str] = typer.Argument(None, help="Show one run in detail (parameters, accuracy by level)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
