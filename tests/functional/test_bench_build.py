@@ -13,8 +13,7 @@ import networkx as nx
 import pytest
 from typer.testing import CliRunner
 
-# builds on the extracted sample workspace and compiles it; one worker builds the module's `built` once
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bench_build")]
+pytestmark = pytest.mark.slow  # builds on the extracted sample workspace and compiles it
 
 
 def _run(ws: Path, *args: str):

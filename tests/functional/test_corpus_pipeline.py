@@ -16,7 +16,7 @@ from syllabus.store import open_store
 from syllabus.store.tables import Concept, Evidence, Relation
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("corpus_pipeline")]  # one worker builds `sample` once
+pytestmark = pytest.mark.slow
 
 
 def run_all(ws, workers=1, prune=False):

@@ -87,9 +87,9 @@ def test_review_refuses_an_unknown_decision(session):
 
 
 def test_the_cli_reports_bad_choices_with_a_code_and_exit_2(tmp_path, cli):
-    from conftest import make_workspace
-
-    ws = make_workspace(tmp_path / "ws")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "syllabus.toml").write_text("", encoding="utf-8")  # no disciplines, the default store
     assert cli(ws, "db", "upgrade").exit_code == 0
     for args, option in ((("gaps", "--sort", "size"), "--sort"), (("gaps", "--kind", "hole"), "--kind"),
                          (("bench", "list", "--level", "L9"), "--level"),
