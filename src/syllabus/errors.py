@@ -131,6 +131,13 @@ CATALOGUE: dict[str, ErrorSpec] = {
                       "`syllabus compile` or a build folder."),
     "E094": ErrorSpec("The experiment needs {what}: {detail}.",
                       "{remedy}"),
+    # E15x: option values given to a command or a library function
+    "E150": ErrorSpec("{option} `{value}` is not one of the allowed values.",
+                      "Use one of: {known}."),
+    "E151": ErrorSpec("{option} is {value}, outside the allowed range.",
+                      "Pass a value {expected}."),
+    "E152": ErrorSpec("Diagnosis reads dev items only, not `{split}`: test items are for measuring improvement.",
+                      "Diagnose on --split dev (the default); score test items with `syllabus bench run --split test`."),
     # E03x: look-ups
     "E030": ErrorSpec("Unknown concept `{id}`.",
                       "List concepts with `syllabus concepts list`."),
@@ -156,6 +163,12 @@ class SyllabusError(Exception):
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "fix": self.fix,
                 **{k: v for k, v in self.fields.items() if isinstance(v, (str, int, float, type(None)))}}
+
+
+def check_choice(option: str, value: Any, allowed: tuple | list | dict) -> None:
+    """E150 unless *value* is one of *allowed* (``None`` passes: the option was not given)."""
+    if value is not None and value not in allowed:
+        raise SyllabusError("E150", option=option, value=value, known=", ".join(map(str, allowed)))
 
 
 def _rebuild(code: str, fields: dict[str, Any]) -> SyllabusError:

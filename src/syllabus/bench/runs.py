@@ -33,9 +33,13 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from syllabus.bench.scoring import LETTERS, MCItem, Scored, Stats, parse_letter, pick
-from syllabus.errors import SyllabusError
+from syllabus.bench.scoring import LETTERS, NORMS, MCItem, Scored, Stats, parse_letter, pick
+from syllabus.errors import SyllabusError, check_choice
 from syllabus.store.tables import Item, Result, Run
+from syllabus.vocabulary import ITEM_LEVELS as LEVELS
+from syllabus.vocabulary import ITEM_SPLITS as SPLITS
+
+BACKENDS = ("transformers", "openai")
 
 SIMPLE_EXPECTED = '{"item_id": "...", "prediction_index": N} or an lm-evaluation-harness sample line'
 
@@ -346,6 +350,13 @@ class RunOptions:
     device: str | None = None
     threads: int | None = None  # torch CPU threads (default: torch's choice)
 
+    def check(self) -> None:
+        """E150 for a backend, split, level or norm this version does not know."""
+        check_choice("--backend", self.backend, BACKENDS)
+        check_choice("--split", self.split, SPLITS)
+        check_choice("--level", self.level, LEVELS)
+        check_choice("--norm", self.norm, NORMS)
+
 
 def run_bench(ws, opts: RunOptions, note=None) -> dict[str, Any]:
     """Score the selected items and record the run: read, score, then write everything in one transaction.
@@ -356,6 +367,7 @@ def run_bench(ws, opts: RunOptions, note=None) -> dict[str, Any]:
     from syllabus.bench.scoring import OpenAIScorer, TransformersScorer
     from syllabus.store import open_store
 
+    opts.check()
     note = note or (lambda _msg: None)
     store = open_store(ws.store_url)
     try:
@@ -385,8 +397,8 @@ def run_bench(ws, opts: RunOptions, note=None) -> dict[str, Any]:
             if not opts.base_url:
                 raise SyllabusError("E084", backend="openai", url="(none)", detail="--base-url is required")
             scorer = OpenAIScorer(opts.base_url, model_name, api_key=opts.api_key, concurrency=opts.batch_size)
-        else:
-            raise ValueError(f"unknown backend {opts.backend!r}")
+        else:  # unreachable: RunOptions.check refused it before anything was read
+            raise SyllabusError("E150", option="--backend", value=opts.backend, known=", ".join(BACKENDS))
         params.update(scorer.params())
         note(f"scoring {len(items)} items with {opts.backend}")
         started = now_iso()

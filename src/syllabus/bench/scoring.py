@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from syllabus.errors import SyllabusError
+from syllabus.errors import SyllabusError, check_choice
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 NORMS = ("tokens", "chars", "none")
@@ -101,8 +101,7 @@ class TransformersScorer:
     name = "transformers"
 
     def __init__(self, loaded, *, batch_size: int = 16, norm: str = "tokens") -> None:
-        if norm not in NORMS:
-            raise ValueError(f"norm must be one of {NORMS}")
+        check_choice("--norm", norm, NORMS)
         self.loaded = loaded
         self.batch_size = max(1, int(batch_size))
         self.norm = norm

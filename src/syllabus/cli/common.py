@@ -43,11 +43,11 @@ def _busy_store(exc: Exception) -> SyllabusError | None:
     """E014 for a query that waited too long for another command's lock on the store, else None."""
     if "sqlalchemy" not in sys.modules:  # not loaded: no store was opened (the CLI starts without it)
         return None
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError
 
     from syllabus.store.engine import store_busy
 
-    if isinstance(exc, OperationalError) and store_busy(exc):
+    if isinstance(exc, DBAPIError) and store_busy(exc):
         return SyllabusError("E014", url="the workspace's store", detail=str(exc.orig).strip())
     return None
 

@@ -12,18 +12,14 @@ from typing import Optional
 import typer
 
 from syllabus.cli.common import SyllabusGroup, disciplines, emit_json, info, table, transaction, workspace
+from syllabus.errors import check_choice
+from syllabus.vocabulary import GAP_KINDS as KINDS
+from syllabus.vocabulary import GAP_STATUSES as STATUSES
 
 app = typer.Typer(cls=SyllabusGroup, invoke_without_command=True,
                   help="Diagnosed gaps (concept gaps, weak or missing edges, reasoning breaks) and graph reports.")
 
-KINDS = ("concept_gap", "weak_edge", "reasoning_break", "missing_edge", "suspicious")
-STATUSES = ("open", "patched", "verified", "dismissed")
 TEXT_LIMIT = 50
-
-
-def _choice(value: Optional[str], allowed: tuple[str, ...], hint: str) -> None:
-    if value is not None and value not in allowed:
-        raise typer.BadParameter(f"expected one of {', '.join(allowed)}", param_hint=hint)
 
 
 def _csv(columns: list[str], rows: list[dict]) -> None:
@@ -56,9 +52,9 @@ def gaps_cmd(
         return
     from syllabus.debug.queries import COLUMNS, list_gaps
 
-    _choice(kind, KINDS, "--kind")
-    _choice(status, STATUSES, "--status")
-    _choice(sort, ("score", "kind"), "--sort")
+    check_choice("--kind", kind, KINDS)
+    check_choice("--status", status, STATUSES)
+    check_choice("--sort", sort, ("score", "kind"))
     if as_json and as_csv:
         raise typer.BadParameter("choose one of --json and --csv", param_hint="--csv")
     ws = workspace()

@@ -52,7 +52,7 @@ app.add_typer(experiment.app, name="experiment")
 app.add_typer(gaps.app, name="gaps")
 app.add_typer(review.app, name="review")
 app.add_typer(bench.app, name="bench")
-app.add_typer(bench.bench_run.results_app, name="results")  # `bench` imports bench_run at its end
+app.add_typer(bench.bench_run.results_app, name="results")
 
 
 def _version(value: bool) -> None:

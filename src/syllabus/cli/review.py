@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from syllabus.cli.common import SyllabusGroup, disciplines, emit_json, info, table, transaction, workspace
+from syllabus.errors import check_choice
 
 app = typer.Typer(cls=SyllabusGroup, invoke_without_command=True,
                   help="Review extracted facts: list what waits (default), accept or reject by id.")
@@ -34,9 +35,8 @@ def list_cmd(
     from syllabus.extract.review import KINDS, proposed_facts
 
     kinds = tuple(kind or KINDS)
-    bad = [k for k in kinds if k not in KINDS]
-    if bad:
-        raise typer.BadParameter(f"unknown kind {bad[0]!r}; use one of {', '.join(KINDS)}", param_hint="--kind")
+    for k in kinds:
+        check_choice("--kind", k, KINDS)
     ws = workspace()
     names = disciplines(ws, discipline)
     with transaction(ws) as session:

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from syllabus.errors import SyllabusError
+from syllabus.errors import SyllabusError, check_choice
 from syllabus.store import gate
 from syllabus.store.tables import Chunk, Concept, Document, Evidence, Relation, ReviewDecision
 
@@ -103,8 +103,7 @@ def decide(session: Session, ids: list[str], decision: str, reviewer: str, note:
     """Record *decision* (accept | reject) on each fact id and apply it; all or nothing.
 
     Unknown ids raise E160 before anything is written; deciding a fact again replaces the decision."""
-    if decision not in ("accept", "reject"):
-        raise ValueError(decision)
+    check_choice("decision", decision, ("accept", "reject"))
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
     targets = []
     for fact_id in ids:
