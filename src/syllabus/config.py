@@ -154,10 +154,19 @@ class Workspace:
         for d in self.config.disciplines:
             if d.name == name:
                 return d
-        raise SyllabusError("E004", name=name, known=", ".join(self.discipline_names()) or "(none declared)")
+        raise SyllabusError("E004", name=name, known=", ".join(self.discipline_names()) or "(none declared)",
+                            command=add_discipline_command(name))
 
     def discipline_names(self) -> list[str]:
         return [d.name for d in self.config.disciplines]
+
+
+def add_discipline_command(name: str, prefix: str | None = None, ontology: str | None = None) -> str:
+    """The `syllabus discipline add` line that declares discipline *name*."""
+    from shlex import quote
+
+    line = f"syllabus discipline add {quote(name)} --prefix {quote(prefix or name)}"
+    return line + (f" --ontology {quote(ontology)}" if ontology else "")
 
 
 def resolve_store_url(url: str, root: Path) -> str:

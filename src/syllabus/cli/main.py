@@ -6,7 +6,22 @@ from typing import Optional
 import typer
 
 from syllabus import __version__
-from syllabus.cli import bench, concepts, corpus, db, diagnose, experiment, extract, gaps, loop, ontology, repair, review, train
+from syllabus.cli import (
+    bench,
+    concepts,
+    corpus,
+    db,
+    diagnose,
+    experiment,
+    extract,
+    gaps,
+    loop,
+    ontology,
+    repair,
+    report,
+    review,
+    train,
+)
 from syllabus.cli import compile as compile_cli
 from syllabus.cli.common import (
     STATE,
@@ -34,6 +49,7 @@ app.add_typer(compile_cli.builds_app, name="builds")
 app.command("repair")(repair.repair_cmd)
 app.command("loop")(loop.loop_cmd)
 app.command("train")(train.train_cmd)
+app.command("report")(report.report_cmd)
 app.add_typer(experiment.app, name="experiment")
 app.add_typer(gaps.app, name="gaps")
 app.add_typer(review.app, name="review")
