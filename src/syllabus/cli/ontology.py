@@ -51,7 +51,17 @@ def import_cmd(
 
 def _discipline_for(ws, path: Path, name: Optional[str]) -> str:
     if name:
-        ws.discipline(name)
+        if name not in ws.discipline_names():
+            from syllabus.cli.common import STATE
+            from syllabus.config import add_discipline_command
+            from syllabus.config_edit import guess_prefix
+            from syllabus.errors import SyllabusError
+
+            given = path if path.is_absolute() or (Path.cwd() / path).exists() else ws.path(path)
+            command = add_discipline_command(name, guess_prefix(name, given), str(path), STATE.workspace)
+            again = command.split(" discipline add ")[0] + f" ontology import --discipline {name}"
+            raise SyllabusError("E004", name=name, known=", ".join(ws.discipline_names()) or "(none declared)",
+                                command=f"{command}` then `{again}")
         return name
     target = ws.path(path).resolve()
     owners = [d.name for d in ws.config.disciplines if any(ws.path(p).resolve() == target for p in d.ontologies)]
