@@ -38,8 +38,14 @@ def import_cmd(
     else:
         names = [discipline] if discipline else ws.discipline_names()
         jobs = [(name, f) for name in names for f in declared_files(ws, name)]
-    with transaction(ws) as session:
-        reports = [import_file(session, ws, name, f, fmt, force) for name, f in jobs]
+    from syllabus.cli.common import STATE
+    from syllabus.cli.progress import progress_bar
+
+    reports = []
+    with transaction(ws) as session, progress_bar("ontology import", quiet=STATE.quiet or as_json) as update:
+        for n, (name, f) in enumerate(jobs):
+            update(n, len(jobs), Path(f).name)
+            reports.append(import_file(session, ws, name, f, fmt, force))
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -168,9 +171,7 @@ def search_entries(session: Session, disciplines: list[str], page: int = 5000) -
                 break
             rows = session.execute(select(L.c.concept_id, L.c.text).where(L.c.concept_id.in_(ids))
                                    .order_by(L.c.concept_id, L.c.text)).all()
-            seen = {r.concept_id for r in rows}
-            prefs = session.execute(select(C.c.id, C.c.pref_label).where(C.c.id.in_([i for i in ids if i not in seen]))
-                                    .order_by(C.c.id)).all()
+            prefs = session.execute(select(C.c.id, C.c.pref_label).where(C.c.id.in_(ids)).order_by(C.c.id)).all()
             entries = sorted({(r.concept_id, r.text) for r in rows} | {(p.id, p.pref_label or p.id) for p in prefs})
             yield [[text, cid] for cid, text in entries]
             last = ids[-1]
@@ -285,6 +286,7 @@ class ExampleReader:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.index = None
+        self._files: dict[Path, int] = {}
         if folder is not None:
             from syllabus.compile.build import load_index
 
@@ -299,8 +301,17 @@ class ExampleReader:
         i = int(np.searchsorted(ids, example_id.encode()))
         if i >= len(ids) or ids[i].decode() != example_id or bool(self.index["dropped"][i]):
             return None
-        with open(layout.example_file(self.folder, example_id), "rb") as fh:
-            return json.loads(os.pread(fh.fileno(), int(self.index["len"][i]), int(self.index["off"][i])))
+        path = layout.example_file(self.folder, example_id)
+        if path not in self._files:
+            if len(self._files) >= 64:
+                self.close()
+            self._files[path] = os.open(path, os.O_RDONLY)
+        return json.loads(os.pread(self._files[path], int(self.index["len"][i]), int(self.index["off"][i])))
+
+    def close(self) -> None:
+        for fd in self._files.values():
+            os.close(fd)
+        self._files.clear()
 
 
 def _ranked(q, partition, order, limit: int):
@@ -309,9 +320,34 @@ def _ranked(q, partition, order, limit: int):
     return select(sub).where(sub.c.rank <= limit)
 
 
-def _evidence_rows(session: Session, root: Path, target, ids: list, limit: int) -> dict:
+@lru_cache(maxsize=32)
+def _source(path: str) -> tuple[str, list[int]] | None:
+    """A corpus file's text and the offsets where its lines start."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return text, [0] + [m.end() for m in re.finditer("\n", text)]
+
+
+def line_of(root: Path, doc_path: str, sentence: str) -> int | None:
+    """The 1-based line of the corpus file where *sentence* starts: its first words found as they
+    are (a bisect over the line offsets), else :func:`syllabus.store.queries.source_line`, which
+    allows markup between the words."""
     from syllabus.store.queries import source_line
 
+    src = _source(str(root / doc_path) if not Path(doc_path).is_absolute() else doc_path)
+    if src is None:
+        return None
+    text, starts = src
+    head = sentence.strip()[:60]
+    at = text.find(head) if head else -1
+    if at >= 0:
+        return bisect_right(starts, at)
+    return source_line(root, doc_path, sentence)
+
+
+def _evidence_rows(session: Session, root: Path, target, ids: list, limit: int) -> dict:
     q = (select(target.label("target"), E.c.sentence, E.c.score, E.c.extractor, E.c.char_start, D.c.path,
                 K.c.ordinal, K.c.section)
          .join(K, K.c.id == E.c.chunk_id).join(D, D.c.id == K.c.document_id).where(target.in_(ids)))
@@ -319,7 +355,7 @@ def _evidence_rows(session: Session, root: Path, target, ids: list, limit: int) 
     out: dict[str, list[dict]] = defaultdict(list)
     for r in session.execute(_ranked(q, target, order, limit)):
         out[r.target].append({"sentence": " ".join(r.sentence.split()), "document": r.path, "chunk": r.ordinal,
-                              "section": r.section, "line": source_line(root, r.path, r.sentence),
+                              "section": r.section, "line": line_of(root, r.path, r.sentence),
                               "extractor": r.extractor, "score": r.score})
     for key, v in out.items():
         v.sort(key=lambda e: (-e["score"], e["document"], e["chunk"], e["sentence"]))

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 
@@ -57,6 +56,7 @@ class _Writer:
         self.env = _environment()
         self.files = 0
         self.bytes = 0
+        self._dirs: set[Path] = set()
 
     def page(self, rel: str, template: str, **context) -> None:
         depth = rel.count("/")
@@ -66,8 +66,11 @@ class _Writer:
 
     def write(self, rel: str, data: bytes) -> None:
         path = self.folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        if path.parent not in self._dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(path.parent)
+        with open(path, "wb") as fh:
+            fh.write(data)
         self.files += 1
         self.bytes += len(data)
 
@@ -106,6 +109,7 @@ def build_report(session, ws, out: Path, *, disciplines: list[str], build_root: 
     except OSError as exc:
         raise SyllabusError("E170", path=str(out), detail=exc.strerror or str(exc)) from exc
     finally:
+        reader.close()
         shutil.rmtree(staging, ignore_errors=True)
     return {**summary, "out": str(out)}
 
@@ -206,7 +210,7 @@ def _concept_page(w: _Writer, p: collect.ConceptPage, names: dict, selected: set
         return (entry[0] if entry and entry[0] else cid)
 
     nodes, edges, hidden = graph.layout(p.id, p.label or p.id, p.out, p.into, href, label, limits.graph_nodes)
-    w.page(concept_path(p.id), "concept.html.j2", title=f"{p.label or p.id} ({p.id})", c=asdict(p), href=href,
+    w.page(concept_path(p.id), "concept.html.j2", title=f"{p.label or p.id} ({p.id})", c=vars(p), href=href,
            label=label, nodes=nodes, edges=edges, hidden=hidden, runs=runs, view_box=graph.view_box(nodes),
            **common)
 
