@@ -134,6 +134,7 @@ def test_untrusted_text_is_escaped_everywhere(site):
     pages = [p for p in out.rglob("*.html")]
     raw = [p for p in pages if "<script>alert" in p.read_text()]
     assert raw == []
+    assert [p for p in pages if "built-in method" in p.read_text() or "object at 0x" in p.read_text()] == []
     shown = [p for p in pages if "planted &lt;script&gt;alert" in p.read_text()]
     assert out / concept_path(target) in shown and len(shown) >= 2  # its page and the pages linking to it
     index = (out / "search-index.js").read_text()

@@ -71,7 +71,7 @@ def runs(session: Session) -> list[dict]:
                              .order_by(RN.c.started, RN.c.id)):
         n, ok = acc.get(r.id, (0, 0))
         out.append({"id": r.id, "model": r.model, "backend": r.backend, "split": r.split, "started": r.started,
-                    "items": n, "correct": ok, "accuracy": (ok / n) if n else None})
+                    "scored": n, "correct": ok, "accuracy": (ok / n) if n else None})
     return out
 
 

@@ -39,8 +39,17 @@ def concept_path(concept_id: str) -> str:
     return f"c/{hashlib.sha1(concept_id.encode()).hexdigest()[:2]}/{slug(concept_id)}.html"
 
 
+class _Environment(Environment):
+    """Dict keys win over dict methods (``row.items`` is the key, not ``dict.items``)."""
+
+    def getattr(self, obj, attribute):
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("syllabus.report", "templates"), autoescape=select_autoescape(default=True),
+    env = _Environment(loader=PackageLoader("syllabus.report", "templates"), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["pct"] = lambda v: f"{100 * v:.1f}%"
     env.filters["num"] = lambda v: f"{v:,}" if isinstance(v, int) else v
