@@ -240,9 +240,9 @@ def _artifact(path: Path) -> None:
 
 
 def _links_resolve(b: Browser, base: str) -> int:
-    hrefs = b.eval("Array.from(document.querySelectorAll('a[href]'), a => a.href)")
-    hrefs += b.eval("Array.from(document.querySelectorAll('svg a'), a => a.href.baseVal ? new URL(a.href.baseVal, "
-                    "location.href).href : a.href)")
+    # an SVG <a> has an SVGAnimatedString for href: resolve its value against the page
+    hrefs = b.eval("Array.from(document.querySelectorAll('a[href]'), a => typeof a.href === 'string' ? a.href "
+                   ": new URL(a.href.baseVal, location.href).href)")
     checked = 0
     for href in sorted(set(hrefs)):
         url = urlparse(href)
@@ -281,6 +281,7 @@ def test_browser_concept_page(browser, served, site, tmp_path):
                         ".find(q => q.textContent.includes('A planted')))") is True
     assert browser.eval(f"{visible}(document.getElementById('graph'))") is True
     assert browser.eval("document.querySelectorAll('#graph .node').length") >= 2
+    assert _links_resolve(browser, served) > browser.eval("document.querySelectorAll('#graph a').length") > 0
     assert browser.eval("Array.from(document.scripts).every(s => s.src && !s.textContent)") is True
     box = browser.eval("document.getElementById('graph').getAttribute('viewBox')")
     rect = browser.eval("(r => [r.x + r.width / 2, r.y + r.height / 2])(document.getElementById('graph')"

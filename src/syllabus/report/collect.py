@@ -218,8 +218,9 @@ def builds(session: Session, root: Path, limits: Limits) -> list[dict]:
     """The newest builds (newest first), each with the diff from its parent when both folders exist."""
     from syllabus.compile.provenance import diff_builds, list_builds
 
-    rows = list_builds(session, root)[-limits.builds:]
-    present = {r["id"] for r in list_builds(session, root) if r["present"]}
+    every = list_builds(session, root)
+    present = {r["id"] for r in every if r["present"]}
+    rows = every[-limits.builds:]
     for r in rows:
         r["diff"] = None
         if r["parent"] and r["present"] and r["parent"] in present:
@@ -452,6 +453,7 @@ def _batch(session: Session, ws, rows, reader: ExampleReader, run_ids: list[str]
                                                       .where(RS.c.item_id.in_(chunk), RS.c.run_id.in_(run_ids))):
                 results[item][run] = int(correct)
     for p in pages.values():
+        p.examples.sort(key=lambda x: (x["task"], x["id"]))
         p.bench_items.sort(key=lambda i: (i["level"], i["id"]))
         for i in p.bench_items:
             i["results"] = results.get(i["id"], {})
