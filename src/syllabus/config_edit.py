@@ -73,6 +73,45 @@ def add_discipline_text(text: str, file: str, *, name: str, prefix: str, iri: st
     return out
 
 
+def extend_discipline_text(text: str, file: str, *, name: str, ontologies: list[str] = (),
+                           corpora: list[str] = ()) -> str:
+    """*text* with *ontologies* and *corpora* added (once each, in order) to discipline *name*'s lists."""
+    config = parse_config(text.encode("utf-8"), file)
+    names = [d.name for d in config.disciplines]
+    if name not in names:
+        from syllabus.config import add_discipline_command
+
+        raise SyllabusError("E004", name=name, known=", ".join(names) or "(none declared)",
+                            command=add_discipline_command(name))
+    try:
+        doc = tomlkit.parse(text)
+        table = doc["disciplines"][names.index(name)]
+        for key, values in (("ontologies", ontologies), ("corpora", corpora)):
+            if not values:
+                continue
+            if key not in table:
+                table.add(key, tomlkit.array())
+            for v in values:
+                if v not in table[key]:
+                    table[key].append(v)
+        out = tomlkit.dumps(doc)
+    except (TOMLKitError, TypeError, KeyError) as exc:
+        raise SyllabusError("E174", file=file, detail=str(exc)) from exc
+    parse_config(out.encode("utf-8"), file)
+    return out
+
+
+def extend_discipline(ws: Workspace, *, name: str, ontologies: list[str] = (), corpora: list[str] = ()) -> dict:
+    """Add ontology files and corpus folders to a declared discipline in syllabus.toml."""
+    path = ws.root / CONFIG_NAME
+    text = extend_discipline_text(path.read_text(encoding="utf-8"), str(path), name=name,
+                                  ontologies=[workspace_path(ws.root, p) for p in ontologies],
+                                  corpora=[workspace_path(ws.root, p) for p in corpora])
+    write_atomic(path, text)
+    entry = next(d for d in parse_config(text.encode("utf-8"), str(path)).disciplines if d.name == name)
+    return {"file": str(path), **entry.model_dump()}
+
+
 def workspace_path(ws_root: Path, given: str) -> str:
     """A path as the workspace should hold it: relative to the workspace when it lies inside."""
     p = Path(given).expanduser()

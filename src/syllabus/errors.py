@@ -60,7 +60,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "E026": ErrorSpec("{file}: concept {id} is defined twice{where}.",
                       "Keep one definition of each id; `syllabus ontology lint` lists all duplicates."),
     "E027": ErrorSpec("No ontology files to import for discipline `{name}`.",
-                      "Pass a PATH or list files under `ontologies` for this discipline in syllabus.toml."),
+                      "Pass a PATH, or declare the discipline's files: `syllabus discipline extend {name} "
+                      "--ontology FILE`."),
     "E028": ErrorSpec("{file}: cannot write: {detail}.",
                       "Check that the folder exists and is writable."),
     # E04x: corpus files (ingest skips the file with this code as a warning)

@@ -132,3 +132,28 @@ def test_no_discipline_declared_says_how_to_declare_one(tmp_path, cli):
     shutil.copy(REPO / "ontologies" / "biology.obo", root / "b.obo")
     res = cli(root, "ontology", "import", "b.obo")
     assert res.exit_code == 2 and "E006" in res.stderr and "syllabus discipline add NAME --prefix P" in res.stderr
+
+
+def test_a_discipline_without_files_says_how_to_add_one(tmp_path, cli):
+    root = tmp_path / "ws"
+    assert cli(None, "init", str(root), "--discipline", "bio", "--prefix", "BIO").exit_code == 0
+    shutil.copy(REPO / "ontologies" / "biology.obo", root / "ontologies" / "biology.obo")
+    for verb in ("import", "lint"):
+        res = cli(root, "ontology", verb)
+        assert res.exit_code == 2 and "E027" in res.stderr, res.stderr
+        assert "syllabus discipline extend bio --ontology FILE" in res.stderr
+    before = (root / "syllabus.toml").read_text()
+    res = cli(root, "discipline", "extend", "bio", "--ontology", "ontologies/biology.obo", "--corpus", "corpora")
+    assert res.exit_code == 0, res.output
+    again = cli(root, "discipline", "extend", "bio", "--ontology", "ontologies/biology.obo")
+    assert again.exit_code == 0
+    after = (root / "syllabus.toml").read_text()
+    assert after.startswith(before.split("[[disciplines]]")[0])  # comments and the tables before it kept
+    d = load_workspace(root).discipline("bio")
+    assert d.ontologies == ["ontologies/biology.obo"] and d.corpora == ["corpora"]
+    assert cli(root, "ontology", "import").exit_code == 0
+    assert cli(root, "ontology", "lint").exit_code in (0, 1)
+    unknown = cli(root, "discipline", "extend", "nope", "--corpus", "corpora")
+    assert unknown.exit_code == 2 and "E004" in unknown.stderr and "discipline add nope" in unknown.stderr
+    nothing = cli(root, "discipline", "extend", "bio")
+    assert nothing.exit_code == 2

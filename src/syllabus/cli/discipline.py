@@ -32,3 +32,22 @@ def add_cmd(
     info(f"declared discipline {entry['name']} (prefix {entry['prefix']}, {entry['iri']}) in {entry['file']}")
     if entry["ontologies"]:
         info(f"next: syllabus ontology import --discipline {entry['name']}")
+
+
+@app.command("extend")
+def extend_cmd(
+    name: str = typer.Argument(..., help="A declared discipline."),
+    ontology: Optional[List[str]] = typer.Option(None, "--ontology", help="Ontology file to add (repeatable)."),
+    corpus: Optional[List[str]] = typer.Option(None, "--corpus", help="Corpus folder or file to add (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Add ontology files or corpus folders to a declared discipline, keeping the file's comments."""
+    from syllabus.config_edit import extend_discipline
+
+    if not ontology and not corpus:
+        raise typer.BadParameter("pass --ontology FILE or --corpus DIR", param_hint="--ontology/--corpus")
+    entry = extend_discipline(workspace(), name=name, ontologies=ontology or [], corpora=corpus or [])
+    if as_json:
+        emit_json(entry)
+        return
+    info(f"discipline {name}: ontologies {entry['ontologies']}, corpora {entry['corpora']}")
