@@ -73,6 +73,7 @@ def main() -> int:
     ap.add_argument("--workdir", help="Folder for the workspace (kept); default a temporary folder (deleted).")
     ap.add_argument("--compile", action="store_true", help="Compile the store first (pages then list examples).")
     ap.add_argument("--skip-second", action="store_true", help="Skip the determinism check (a second report).")
+    ap.add_argument("--json", action="store_true", help="Print one JSON object instead of lines.")
     ap.add_argument("--_measure", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._measure:
@@ -80,15 +81,18 @@ def main() -> int:
         return 0
     base = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="syllabus-report-scale-"))
     ws = base / "ws"
+    say = (lambda _line: None) if args.json else print
+    out_json: dict = {}
     try:
         if not (ws / ".syllabus" / "store.db").is_file():
             ws.mkdir(parents=True, exist_ok=True)
             t0 = time.perf_counter()
             counts = generate_from_args(ws, args)
-            print(f"store: {counts} in {time.perf_counter() - t0:.1f} s")
+            say(f"store: {counts} in {time.perf_counter() - t0:.1f} s")
+            out_json["store"] = counts
             if args.compile:
                 wall, peak, _ = run(ws, ["--quiet", "compile"])
-                print(f"compile: {wall:.1f} s, peak RSS {peak:.0f} MB")
+                say(f"compile: {wall:.1f} s, peak RSS {peak:.0f} MB")
         results = []
         for name in ("site", "site2")[: 1 if args.skip_second else 2]:
             out = base / name
@@ -102,15 +106,18 @@ def main() -> int:
             m.update(files=files, bytes=size, largest_page=largest, digest=digest)
             results.append(m)
             pages = m["summary"]["concept_pages"]
-            print(f"report ({name}): {m['wall']:.1f} s wall, peak RSS {m['peak_mb']:.0f} MB, {pages:,} concept pages "
+            say(f"report ({name}): {m['wall']:.1f} s wall, peak RSS {m['peak_mb']:.0f} MB, {pages:,} concept pages "
                   f"({pages / m['wall']:.0f}/s), {files:,} files, {size / 1e6:.1f} MB, largest concept page "
                   f"{largest / 1e3:.1f} kB")
+        out_json["reports"] = results
+        same = None
         if len(results) == 2:
             same = results[0]["digest"] == results[1]["digest"]
-            print(f"same store, same bytes: {'yes' if same else 'NO'}")
-            if not same:
-                return 1
-        return 0
+            say(f"same store, same bytes: {'yes' if same else 'NO'}")
+        out_json["same_bytes"] = same
+        if args.json:
+            print(json.dumps(out_json, indent=2, sort_keys=True))
+        return 1 if same is False else 0
     finally:
         if not args.workdir:
             shutil.rmtree(base, ignore_errors=True)
