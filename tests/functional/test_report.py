@@ -275,7 +275,7 @@ def test_browser_concept_page(browser, served, site, tmp_path):
     visible = """(el => { const r = el.getBoundingClientRect(), s = getComputedStyle(el);
                  return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'; })"""
     quote = browser.eval("Array.from(document.querySelectorAll('blockquote.evidence'))"
-                         ".find(q => q.textContent.includes('A planted <script>'))" f" !== undefined")
+                         ".find(q => q.textContent.includes('A planted <script>')) !== undefined")
     assert quote is True  # the planted sentence shows as text, and ran as nothing
     assert browser.eval(f"{visible}(Array.from(document.querySelectorAll('blockquote.evidence'))"
                         ".find(q => q.textContent.includes('A planted')))") is True
