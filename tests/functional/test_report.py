@@ -13,6 +13,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -324,3 +325,32 @@ def test_browser_search_finds_a_label(browser, served, site, tmp_path):
     assert any(text.startswith("planted <script>") and href.endswith(concept_path(target)) for text, href in hits)
     assert browser.errors() == []
     _artifact(browser.screenshot(tmp_path / "report-search.png"))
+
+
+def test_report_on_each_backend(workspace, cli, tmp_path):
+    """The mini ontology with one scored item, on SQLite and on a real PostgreSQL server."""
+    from syllabus.store.tables import ItemUnit
+
+    assert cli(workspace, "ontology", "import").exit_code == 0
+    st = _store(workspace)
+    try:
+        with st.transaction() as s:
+            s.execute(insert(Item).values(id="it-1", discipline="mini", level="L1", kind="probe", source="generated",
+                                          question="What is force?", choices=json.dumps(["a", "b"]), answer=0,
+                                          trace="{}", split="dev"))
+            s.execute(insert(ItemUnit).values(item_id="it-1", unit="concept:mini:Force"))
+            s.execute(insert(Run).values(id="r1", model="m", backend="import", params="{}", split="dev",
+                                         started="2026-01-01T00:00:00Z", seconds=0.0))
+            s.execute(insert(Result).values(run_id="r1", item_id="it-1", prediction=0, correct=1, scores=None))
+            n = s.scalar(select(func.count()).select_from(Concept).where(Concept.discipline == "mini"))
+    finally:
+        st.close()
+    out = tmp_path / "site"
+    res = cli(workspace, "report", "--out", out, "--json")
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["concept_pages"] == n and summary["run"] == "r1" and summary["build"] is None
+    overview = (out / "d/mini/index.html").read_text()
+    assert re.search(r'passing items</span>.*?<span class="bar-num">1 \(', overview)
+    force = (out / concept_path("mini:Force")).read_text()
+    assert "What is force?" in force and 'class="pass"' in force and "push or pull" in force
