@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import threading
 import urllib.request
@@ -182,6 +183,9 @@ def test_failed_write_leaves_the_previous_report(report_ws, cli_module, tmp_path
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / f".site.tmp-{dead.pid}" / "c").mkdir(parents=True)  # left by a report that was killed
     monkeypatch.setattr(site_module, "_concept_page", disk_full)
     res = cli_module(root, "report", "--out", out)
     assert res.exit_code == 2 and "E170" in res.stderr and "No space left" in res.stderr

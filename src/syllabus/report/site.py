@@ -104,6 +104,7 @@ def build_report(session, ws, out: Path, *, disciplines: list[str], build_root: 
         if build is not None:
             raise
     reader = collect.ExampleReader(folder)
+    _remove_leftovers(out)
     staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -134,6 +135,23 @@ def _check_target(out: Path) -> None:
             ok = False
         if not ok:
             raise SyllabusError("E171", path=str(out), detail=f"the folder holds files and no {MARKER} of a report")
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Staging and old folders next to *out* left by a report that was killed (its process is gone)."""
+    if not out.parent.is_dir():
+        return
+    for p in sorted(out.parent.glob(f".{out.name}.*-*")):
+        kind, _, pid = p.name[len(out.name) + 2:].rpartition("-")
+        if kind not in ("tmp", "old") or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # still running: another report of the same folder
+        except ProcessLookupError:
+            shutil.rmtree(p, ignore_errors=True)
+        except PermissionError:
+            continue
 
 
 def _publish(staging: Path, out: Path) -> None:
