@@ -79,16 +79,19 @@ class ExtractConfig(_Strict):
         1.6, description="log10 of how much more often a one-word term must occur here than in general English")
     embedding_model: str = "all-MiniLM-L6-v2"
     similarity_threshold: float = Field(0.9, gt=0, le=1)
-    sense_threshold: float = Field(
-        0.6, ge=0, le=1, description="similarity of its best passages to an ontology concept's profile that "
-                                     "mentions through a common-word label need (see syllabus.extract.senses)")
+    sense_threshold: float | None = Field(
+        None, ge=0, le=1, description="similarity of its best passages to an ontology concept's profile that "
+                                      "mentions through a common-word label need (see syllabus.extract.senses); "
+                                      "default: the value calibrated on judged links (syllabus.extract.calibration)")
 
 
 class ChainsConfig(_Strict):
     max_hops: int = Field(4, ge=2)
     per_concept_cap: int = Field(20, ge=1)
     bench_ratio: float = Field(0.2, ge=0, le=1)
-    min_confidence: float = Field(0.5, ge=0, le=1)
+    min_confidence: float = Field(0.75, ge=0, le=1, description=(
+        "proposed relations below this are not chained; keep it at [compile] min_confidence or above, or "
+        "chains hold edges that compile and the benchmark leave out"))
     include_proposed: bool = True
 
 
@@ -97,7 +100,10 @@ class CompileConfig(_Strict):
     build_dir: str = Field("build", description="folder (relative to the workspace) holding build/<id>/ folders")
     templates: str = Field("templates", description="workspace folder with template overrides and extra phrasings")
     include_proposed: bool = True
-    min_confidence: float = Field(0.5, ge=0, le=1)
+    min_confidence: float = Field(0.75, ge=0, le=1, description=(
+        "the review gate: extracted relations and definitions below this calibrated confidence wait for "
+        "review (`syllabus review`); 0.75 is where judged precision on real text reaches 0.9 "
+        "(benchmarks/extract_precision.py)"))
     near_duplicate_threshold: float = Field(0.8, gt=0, le=1)
     workers: int = Field(0, ge=0, description="processes for a large compile (20,000 units or more); 0: one per CPU core")
 

@@ -107,7 +107,8 @@ def test_site_pages_and_summary(site, report_ws):
             n_gaps = s.scalar(select(func.count()).select_from(Gap))
             gap_ids = s.scalars(select(Gap.id).order_by(Gap.score.desc()).limit(5)).all()
             from syllabus.extract.review import held_back
-            held = held_back(s, ["physics"], load_workspace(root).config.compile.min_confidence)["physics"]
+            c = load_workspace(root).config.compile
+            held = held_back(s, ["physics"], c.min_confidence, c.include_proposed)["physics"]
     finally:
         st.close()
     assert summary["concept_pages"] == n_concepts and summary["gaps"] == n_gaps > 0
@@ -116,7 +117,10 @@ def test_site_pages_and_summary(site, report_ws):
     assert all(g in gaps_html for g in gap_ids)
     overview = (out / "d/physics/index.html").read_text()
     assert "passing items" in overview and "run r1" in overview
-    assert f"{held} proposed relations</a> are below [compile] min_confidence" in overview
+    assert f"{held['held_back']} extracted facts</a> are held back by the review gate" in overview
+    assert f"{held['waiting']} facts wait for a decision" in overview
+    review = (out / "d/physics/review.html").read_text()
+    assert review.count("<tr><td><code>") == min(held["waiting"], 200)
     builds = (out / "builds.html").read_text()
     assert summary["build"] in builds
 

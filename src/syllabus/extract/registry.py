@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
-from syllabus.extract import patterns
+from syllabus.extract import calibration, patterns
 
 EXTRACTORS: dict[str, Callable] = {}
 
@@ -22,7 +22,8 @@ def register(name: str, version: str):
     return wrap
 
 
-register("patterns", patterns.VERSION)(patterns.find_relations)
+# the version carries the calibration table's hash: recalibrating re-matches chunks (new confidences)
+register("patterns", f"{patterns.VERSION}+{calibration.digest()}")(patterns.find_relations)
 
 
 def get(name: str) -> Callable:

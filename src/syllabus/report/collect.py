@@ -56,8 +56,7 @@ class Limits:
     graph_nodes: int = 24
     gaps: int = 2000  # rows of the gaps page
     builds: int = 12  # builds listed (newest), each diffed against its parent
-    review: int = 200  # proposed facts listed on the review page
-    review_scan: int = 5000  # list them only when no more than this many wait (the count is always shown)
+    review: int = 200  # facts waiting for review listed on the review page
 
 
 # --- runs --------------------------------------------------------------------------------------
@@ -116,23 +115,25 @@ def relation_table(session: Session, discipline: str) -> dict:
                                                  for p in sorted(by)], "by_status": statuses}
 
 
-def review_summary(session: Session, discipline: str, min_confidence: float, limits: Limits) -> dict:
-    """Facts waiting for review: how many, how many compile holds back (below *min_confidence*), and
-    the first ones with their evidence when few enough wait to list them."""
+def review_summary(session: Session, ws, discipline: str, limits: Limits) -> dict:
+    """Facts of the review gate: how many it holds back from compile ([compile] min_confidence), how
+    many wait for a decision, and the first of those with their evidence."""
     from syllabus.extract.review import held_back, proposed_facts
 
-    held = held_back(session, [discipline], min_confidence)[discipline]
-    waiting_rel = session.scalar(select(func.count()).select_from(R).where(
-        R.c.discipline == discipline, R.c.origin == "extracted", R.c.status == "proposed")) or 0
-    extracted = session.scalar(select(func.count()).select_from(C).where(
-        C.c.discipline == discipline, C.c.origin == "extracted", C.c.status == "active")) or 0
-    facts: list[dict] = []
-    listed = waiting_rel + 2 * extracted <= limits.review_scan
-    if listed:
-        facts = [f.to_dict() for f in proposed_facts(session, [discipline], ("relation",), min_confidence,
-                                                     limit=limits.review)]
-    return {"held_back": int(held), "proposed_relations": int(waiting_rel), "extracted_concepts": int(extracted),
-            "min_confidence": min_confidence, "listed": listed, "facts": facts}
+    c = ws.config.compile
+    counts = held_back(session, [discipline], c.min_confidence, c.include_proposed)[discipline]
+    facts = [f.to_dict() for f in proposed_facts(session, [discipline], min_confidence=c.min_confidence,
+                                                 limit=limits.review, evidence=False)]
+    for kind, target, n in (("relation", E.c.relation_id, limits.evidence_per_relation), ("concept", E.c.concept_id, 1)):
+        ids = sorted({f["id"].removeprefix("def:") for f in facts if (f["kind"] == "relation") == (kind == "relation")})
+        rows = {}
+        for chunk in _chunks(ids, 900):
+            rows.update(_evidence_rows(session, ws.root, target, chunk, n))
+        for f in facts:
+            if (f["kind"] == "relation") == (kind == "relation"):
+                f["evidence"] = rows.get(f["id"].removeprefix("def:"), [])
+    return {"held_back": int(counts["held_back"]), "waiting": int(counts["waiting"]),
+            "min_confidence": c.min_confidence, "facts": facts}
 
 
 def overview(session: Session, ws, discipline: str, run: str | None, limits: Limits) -> dict:
@@ -141,7 +142,7 @@ def overview(session: Session, ws, discipline: str, run: str | None, limits: Lim
     status = store_status(session).get(discipline) or {}
     return {"name": discipline, "status": status, "coverage": coverage(session, discipline, run),
             "relations": relation_table(session, discipline),
-            "review": review_summary(session, discipline, ws.config.compile.min_confidence, limits)}
+            "review": review_summary(session, ws, discipline, limits)}
 
 
 def concept_index(session: Session, discipline: str, page: int) -> Iterator[list[dict]]:
