@@ -160,10 +160,20 @@ class Workspace:
         for d in self.config.disciplines:
             if d.name == name:
                 return d
-        raise SyllabusError("E004", name=name, known=", ".join(self.discipline_names()) or "(none declared)")
+        raise SyllabusError("E004", name=name, known=", ".join(self.discipline_names()) or "(none declared)",
+                            command=add_discipline_command(name))
 
     def discipline_names(self) -> list[str]:
         return [d.name for d in self.config.disciplines]
+
+
+def add_discipline_command(name: str, prefix: str | None = None, ontology: str | None = None,
+                           workspace: str | None = None) -> str:
+    """The `syllabus discipline add` line that declares discipline *name*."""
+    from shlex import quote
+
+    line = f"syllabus{f' -w {quote(workspace)}' if workspace else ''} discipline add {quote(name)} --prefix {quote(prefix or name)}"
+    return line + (f" --ontology {quote(ontology)}" if ontology else "")
 
 
 def resolve_store_url(url: str, root: Path) -> str:
@@ -250,18 +260,25 @@ url = "{url}"
 """
 
 
-def init_workspace(path: str | Path) -> Path:
-    """Scaffold a workspace: ``syllabus.toml``, ``ontologies/``, ``corpora/``."""
+def init_workspace(path: str | Path, discipline: dict | None = None) -> Path:
+    """Scaffold a workspace: ``syllabus.toml``, ``ontologies/``, ``corpora/``; with *discipline*
+    (name, prefix, iri) also declared in it (checked before anything is created)."""
     root = Path(path).expanduser().resolve()
     if (root / CONFIG_NAME).exists():
         raise SyllabusError("E005", path=str(root), detail="syllabus.toml already exists")
     if root.exists() and not root.is_dir():
         raise SyllabusError("E005", path=str(root), detail="it is a file")
+    text = DEFAULT_CONFIG.format(url=DEFAULT_STORE_URL)
+    if discipline:
+        from syllabus.config_edit import add_discipline_text
+
+        text = add_discipline_text(text, str(root / CONFIG_NAME), name=discipline["name"],
+                                   prefix=discipline["prefix"], iri=discipline.get("iri"))
     try:
         for sub in ("ontologies", "corpora"):
             (root / sub).mkdir(parents=True, exist_ok=True)
         tmp = root / (CONFIG_NAME + ".tmp")
-        tmp.write_text(DEFAULT_CONFIG.format(url=DEFAULT_STORE_URL), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(root / CONFIG_NAME)
     except OSError as exc:
         raise SyllabusError("E005", path=str(root), detail=exc.strerror or str(exc)) from exc

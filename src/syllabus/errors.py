@@ -25,7 +25,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "E003": ErrorSpec("{file}: key `{key}`: {detail}.",
                       "Expected {expected}."),
     "E004": ErrorSpec("Unknown discipline `{name}`.",
-                      "Use one declared in syllabus.toml: {known}."),
+                      "Declare it: `{command}`; or use one declared in syllabus.toml: {known}."),
     "E006": ErrorSpec("Which discipline should {what} use?",
                       "Pass --discipline NAME (one of: {known})."),
     "E005": ErrorSpec("Cannot create workspace at {path}: {detail}.",
@@ -60,7 +60,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "E026": ErrorSpec("{file}: concept {id} is defined twice{where}.",
                       "Keep one definition of each id; `syllabus ontology lint` lists all duplicates."),
     "E027": ErrorSpec("No ontology files to import for discipline `{name}`.",
-                      "Pass a PATH or list files under `ontologies` for this discipline in syllabus.toml."),
+                      "Pass a PATH, or declare the discipline's files: `syllabus discipline extend {name} "
+                      "--ontology FILE`."),
     "E028": ErrorSpec("{file}: cannot write: {detail}.",
                       "Check that the folder exists and is writable."),
     # E04x: corpus files (ingest skips the file with this code as a warning)
@@ -138,6 +139,17 @@ CATALOGUE: dict[str, ErrorSpec] = {
                       "Pass a value {expected}."),
     "E152": ErrorSpec("Diagnosis reads dev items only, not `{split}`: test items are for measuring improvement.",
                       "Diagnose on --split dev (the default); score test items with `syllabus bench run --split test`."),
+    # E17x: the report site and `syllabus discipline add`
+    "E170": ErrorSpec("Cannot write the report to {path}: {detail}.",
+                      "Check that the parent folder exists and is writable; the previous report is left as it was."),
+    "E171": ErrorSpec("Will not write the report into {path}: {detail}.",
+                      "Pass --out with an empty or new folder, or the folder of an earlier `syllabus report`."),
+    "E172": ErrorSpec("{file}: a discipline {what} `{value}` is already declared{owner}.",
+                      "Choose another {what}, or edit the existing [[disciplines]] entry."),
+    "E173": ErrorSpec("Bad {what} `{value}` for `syllabus discipline add`: {detail}.",
+                      "Expected {expected}."),
+    "E174": ErrorSpec("{file}: cannot update syllabus.toml: {detail}.",
+                      "Fix the file (it must be valid TOML with [[disciplines]] as an array of tables) and run again."),
     # E03x: look-ups
     "E030": ErrorSpec("Unknown concept `{id}`.",
                       "List concepts with `syllabus concepts list`."),

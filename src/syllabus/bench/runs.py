@@ -358,7 +358,7 @@ class RunOptions:
         check_choice("--norm", self.norm, NORMS)
 
 
-def run_bench(ws, opts: RunOptions, note=None) -> dict[str, Any]:
+def run_bench(ws, opts: RunOptions, note=None, progress=None) -> dict[str, Any]:
     """Score the selected items and record the run: read, score, then write everything in one transaction.
 
     Errors (E081-E087) are raised before anything is written. *note* receives progress lines.
@@ -402,7 +402,13 @@ def run_bench(ws, opts: RunOptions, note=None) -> dict[str, Any]:
         params.update(scorer.params())
         note(f"scoring {len(items)} items with {opts.backend}")
         started = now_iso()
-        scored, stats = scorer.score(items)
+        done = [0]
+
+        def scored_some(n: int) -> None:
+            done[0] += n
+            progress(done[0], len(items))
+
+        scored, stats = scorer.score(items, progress=scored_some if progress else None)
         params["throughput"] = throughput(stats)
         with store.transaction() as session:
             run_id = opts.run or default_run_id(session, model_name, opts.split, len(items))

@@ -31,7 +31,11 @@ def build_cmd(
 
     ws = workspace()
     names = disciplines(ws, discipline)
-    with transaction(ws) as session:
+    from syllabus.cli.common import STATE
+    from syllabus.cli.progress import progress_bar
+
+    with transaction(ws) as session, progress_bar("bench build", quiet=STATE.quiet or as_json) as update:
+        update(0, None, ", ".join(names))
         report = build_items(session, ws, names, Settings.from_workspace(ws, options, seed))
     data = report.to_dict()
     if as_json:

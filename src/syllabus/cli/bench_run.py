@@ -82,7 +82,10 @@ def run_cmd(
     opts = RunOptions(model=model, backend=backend, base_url=base_url, api_key=key, split=split, limit=limit,
                       level=level, disciplines=[discipline] if discipline else None, batch_size=batch_size,
                       norm=norm, run=run, replace=replace, device=device, threads=threads)
-    report = run_bench(ws, opts, note=_note)
+    from syllabus.cli.progress import progress_bar
+
+    with progress_bar("bench run", quiet=STATE.quiet or as_json) as update:
+        report = run_bench(ws, opts, note=_note, progress=lambda done, total: update(done, total, "items"))
     if as_json:
         emit_json(report)
         return

@@ -109,7 +109,8 @@ def pick_discipline(ws, name: str | None, what: str) -> str:
     names = ws.discipline_names()
     if len(names) == 1:
         return names[0]
-    raise SyllabusError("E006", what=what, known=", ".join(names) or "(none declared)")
+    raise SyllabusError("E006", what=what, known=", ".join(names)
+                        or "none is declared yet: `syllabus discipline add NAME --prefix P` declares one")
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:

@@ -35,7 +35,17 @@ def compile_cmd(
     text = " ".join(x for x in (select, f"discipline:{discipline}" if discipline else None) if x)
     if discipline:
         ws.discipline(discipline)
-    outcome = run_compile(ws, root=build_root(ws, out), selector=text or None, plan=plan, wait=wait, workers=workers)
+    from syllabus.cli.common import STATE
+    from syllabus.cli.progress import progress_bar
+    from syllabus.compile import trace
+
+    with progress_bar("compile", quiet=STATE.quiet or as_json) as update:
+        trace.listener = lambda name: update(0, None, name)
+        try:
+            outcome = run_compile(ws, root=build_root(ws, out), selector=text or None, plan=plan, wait=wait,
+                                  workers=workers)
+        finally:
+            trace.listener = None
     print_compile(outcome, as_json, _held_for_review(ws, [discipline] if discipline else ws.discipline_names()))
 
 
