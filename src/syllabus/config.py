@@ -258,28 +258,3 @@ url = "{url}"
 # ontologies = ["ontologies/physics.ttl"]
 # corpora = ["corpora/physics"]
 """
-
-
-def init_workspace(path: str | Path, discipline: dict | None = None) -> Path:
-    """Scaffold a workspace: ``syllabus.toml``, ``ontologies/``, ``corpora/``; with *discipline*
-    (name, prefix, iri) also declared in it (checked before anything is created)."""
-    root = Path(path).expanduser().resolve()
-    if (root / CONFIG_NAME).exists():
-        raise SyllabusError("E005", path=str(root), detail="syllabus.toml already exists")
-    if root.exists() and not root.is_dir():
-        raise SyllabusError("E005", path=str(root), detail="it is a file")
-    text = DEFAULT_CONFIG.format(url=DEFAULT_STORE_URL)
-    if discipline:
-        from syllabus.config_edit import add_discipline_text
-
-        text = add_discipline_text(text, str(root / CONFIG_NAME), name=discipline["name"],
-                                   prefix=discipline["prefix"], iri=discipline.get("iri"))
-    try:
-        for sub in ("ontologies", "corpora"):
-            (root / sub).mkdir(parents=True, exist_ok=True)
-        tmp = root / (CONFIG_NAME + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(root / CONFIG_NAME)
-    except OSError as exc:
-        raise SyllabusError("E005", path=str(root), detail=exc.strerror or str(exc)) from exc
-    return root

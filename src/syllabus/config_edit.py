@@ -13,7 +13,7 @@ import tomlkit
 from pydantic import ValidationError
 from tomlkit.exceptions import TOMLKitError
 
-from syllabus.config import CONFIG_NAME, DisciplineConfig, Workspace, parse_config
+from syllabus.config import CONFIG_NAME, DEFAULT_CONFIG, DEFAULT_STORE_URL, DisciplineConfig, Workspace, parse_config
 from syllabus.errors import SyllabusError
 from syllabus.fileio import write_atomic
 
@@ -152,3 +152,26 @@ def guess_prefix(name: str, file: Path | None) -> str:
         except OSError:
             pass
     return name
+
+
+def init_workspace(path: str | Path, discipline: dict | None = None) -> Path:
+    """Scaffold a workspace: ``syllabus.toml``, ``ontologies/``, ``corpora/``; with *discipline*
+    (name, prefix, iri) also declared in it (checked before anything is created)."""
+    root = Path(path).expanduser().resolve()
+    if (root / CONFIG_NAME).exists():
+        raise SyllabusError("E005", path=str(root), detail="syllabus.toml already exists")
+    if root.exists() and not root.is_dir():
+        raise SyllabusError("E005", path=str(root), detail="it is a file")
+    text = DEFAULT_CONFIG.format(url=DEFAULT_STORE_URL)
+    if discipline:
+        text = add_discipline_text(text, str(root / CONFIG_NAME), name=discipline["name"],
+                                   prefix=discipline["prefix"], iri=discipline.get("iri"))
+    try:
+        for sub in ("ontologies", "corpora"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        tmp = root / (CONFIG_NAME + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(root / CONFIG_NAME)
+    except OSError as exc:
+        raise SyllabusError("E005", path=str(root), detail=exc.strerror or str(exc)) from exc
+    return root

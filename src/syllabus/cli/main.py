@@ -84,7 +84,7 @@ def init_cmd(
     iri: Optional[str] = typer.Option(None, "--iri", help="IRI namespace of the prefix (see `discipline add`)."),
 ) -> None:
     """Scaffold a workspace: syllabus.toml, ontologies/, corpora/ (and one discipline)."""
-    from syllabus.config import init_workspace
+    from syllabus.config_edit import init_workspace
 
     if (prefix or iri) and not discipline_name:
         raise typer.BadParameter("needs --discipline NAME", param_hint="--prefix/--iri")
