@@ -135,7 +135,7 @@ def test_failures_exit_2_and_write_nothing(bws, cli, tmp_path):
     assert missing.exit_code == 2 and "E083" in missing.stderr and "no-model" in missing.stderr
     with openai_server(TransformersScorer(None), "error") as (url, _server):
         failed = cli(bws, "bench", "run", "--backend", "openai", "--base-url", url)
-    assert failed.exit_code == 2 and "E084" in failed.stderr and "HTTP 500" in failed.stderr
+    assert failed.exit_code == 2 and "E182" in failed.stderr and "HTTP 500" in failed.stderr and "item " in failed.stderr
     none = cli(bws, "bench", "run", "--model", "tiny", "--level", "EXT", "--split", "dev", "--discipline", "physics")
     assert none.exit_code == 2 and "E085" in none.stderr
     unknown = cli(bws, "bench", "runs", "no-such-run")

@@ -141,7 +141,6 @@ class LLMClient:
         self._sleep = sleep
         self._slots = threading.BoundedSemaphore(cfg.max_concurrency)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         self._structured = cfg.structured_output == "json_schema"
         self._http = httpx.Client(timeout=httpx.Timeout(cfg.timeout_s),
                                   limits=httpx.Limits(max_connections=cfg.max_concurrency,
@@ -183,17 +182,17 @@ class LLMClient:
         for k, r in zip(keys, requests):
             unique.setdefault(k, r)
         answers: dict[str, Answer] = {}
+        stop = threading.Event()  # set by the first fatal error: requests not yet sent are not sent
         pool = ThreadPoolExecutor(max_workers=min(self.cfg.max_concurrency, max(1, len(unique))))
         try:
-            futures = {pool.submit(self.ask, r, k): k for k, r in unique.items()}
+            futures = {pool.submit(self.ask, r, k, stop): k for k, r in unique.items()}
             for future in as_completed(futures):
                 answers[futures[future]] = future.result()
                 if progress:
                     progress(1)
         except BaseException:
-            self._stop.set()
+            stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
-            self._stop.clear()
             raise
         pool.shutdown(wait=True)
         out = []
@@ -202,7 +201,7 @@ class LLMClient:
             out.append(a if a.unit == r.unit else Answer(**{**a.__dict__, "unit": r.unit}))
         return out
 
-    def ask(self, request: Request, key: str | None = None) -> Answer:
+    def ask(self, request: Request, key: str | None = None, stop: threading.Event | None = None) -> Answer:
         """One answer: from the cache, else from the server (cached once valid)."""
         key = key or self.key(request)
         with self._lock:
@@ -216,7 +215,12 @@ class LLMClient:
                     self.usage.cached_prompt_tokens += hit.prompt_tokens
                     self.usage.cached_completion_tokens += hit.completion_tokens
                 return answer
-        return self._fetch(request, key)
+        stop = stop or threading.Event()
+        try:
+            return self._fetch(request, key, stop)
+        except SyllabusError:
+            stop.set()
+            raise
 
     def _answer(self, request: Request, key: str, got: Cached, cached: bool) -> Answer:
         answer = Answer(request.unit, key, got.content, None, cached, got.prompt_tokens, got.completion_tokens)
@@ -228,11 +232,11 @@ class LLMClient:
                                              detail=_short(exc))
         return answer
 
-    def _fetch(self, request: Request, key: str) -> Answer:
+    def _fetch(self, request: Request, key: str, stop: threading.Event) -> Answer:
         attempts = self.cfg.retries + 1
         last: _Failure | None = None
         for attempt in range(attempts):
-            if self._stop.is_set():
+            if stop.is_set():
                 raise SyllabusError("E180", url=self.url, unit=request.unit, attempts=attempt,
                                     detail="stopped after another request failed")
             if attempt:
