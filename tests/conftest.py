@@ -157,7 +157,7 @@ def llm_server(tmp_path_factory):
     if why:
         pytest.skip(f"LLM-tier server tests need `transformers serve`: {why}")
     base = tmp_path_factory.mktemp("llm")
-    model = build_chat_model(base / "chat-model", ["a tiny chat model"], trained_pairs())
+    model = build_chat_model(base / "chat-model", ["a tiny chat model"], trained_pairs(), steps=450)
     server = ServeProcess(model, base / "serve.log")
     yield server
     server.stop()

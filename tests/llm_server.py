@@ -82,9 +82,51 @@ def build_chat_model(target: Path, texts: list[str], answers: list[tuple[list[di
 GREETING = ([{"role": "user", "content": "Greet the reader as JSON."}], '{"greeting": "hello", "count": 3}')
 
 
+# A small corpus for the LLM extractor: the file text, the chunk text ingest makes of it, and the
+# answer the test model is trained to give (None: never taught, so its reply is not valid JSON).
+EXTRACT_CORPUS = {
+    "a.txt": ("Momentum is the product of mass and velocity.\nMomentum is a kind of vector quantity.\n",
+              "Momentum is the product of mass and velocity. Momentum is a kind of vector quantity.",
+              {"concepts": [{"label": "Momentum", "quote": "Momentum is a kind of vector quantity.",
+                             "definition": "Momentum is the product of mass and velocity."},
+                            {"label": "vector quantity", "quote": "Momentum is a kind of vector quantity."}],
+               "relations": [{"subject": "momentum", "predicate": "is_a", "object": "vector quantity",
+                              "quote": "Momentum is a kind of  vector quantity."},
+                             {"subject": "momentum", "predicate": "causes", "object": "vector quantity",
+                              "quote": "Momentum always causes vector quantities."}]}),
+    "b.txt": ("Kinetic energy is the energy of motion. Kinetic energy requires   mass.\n",
+              "Kinetic energy is the energy of motion. Kinetic energy requires mass.",
+              {"concepts": [{"label": "kinetic energy", "quote": "Kinetic energy is the energy of motion.",
+                             "definition": "Kinetic energy is the energy of motion."},
+                            {"label": "mass", "quote": "Kinetic energy requires mass."},
+                            {"label": "Isaac Newton", "quote": "Newton wrote about energy."}],
+               "relations": [{"subject": "kinetic energy", "predicate": "requires", "object": "mass",
+                              "quote": "Kinetic energy requires\n  mass."}]}),
+    "c.txt": ("Torque is a turning force.\n", "Torque is a turning force.", None),
+}
+
+
 def trained_pairs() -> list[tuple[list[dict], str]]:
     """The conversations the shared test model is trained to answer, and its answers."""
-    return [GREETING]
+    from syllabus.extract.llm_extractor import messages
+
+    from syllabus.extract.llm_judge import messages as judge_messages
+
+    pairs = [GREETING]
+    for _raw, chunk, answer in EXTRACT_CORPUS.values():
+        if answer is not None:
+            pairs.append((list(messages(chunk)), json.dumps(answer)))
+    for (subject, predicate, obj, passage), answer in JUDGED.items():
+        pairs.append((list(judge_messages(subject, predicate, obj, [passage])), json.dumps(answer)))
+    return pairs
+
+
+# what the judge is taught to say about the two relations the extractor finds in EXTRACT_CORPUS
+JUDGED = {
+    ("Momentum", "is_a", "vector quantity", "Momentum is a kind of vector quantity."):
+        {"score": 0.9, "reason": "stated"},
+    ("kinetic energy", "requires", "mass", "Kinetic energy requires mass."): {"score": 0.25, "reason": "vague"},
+}
 
 
 class ServeProcess:

@@ -80,6 +80,7 @@ class ExtractConfig(_Strict):
     embedding_model: str = "all-MiniLM-L6-v2"
     extractors: list[str] = Field(default_factory=lambda: ["patterns"],
                                   description="relation extractors by registry name: patterns, llm")
+    judge: bool = Field(False, description="the [llm] model scores proposed relations; the score is their confidence")
     similarity_threshold: float = Field(0.9, gt=0, le=1)
     sense_threshold: float = Field(
         0.6, ge=0, le=1, description="similarity of its best passages to an ontology concept's profile that "

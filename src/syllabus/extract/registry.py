@@ -2,14 +2,14 @@
 
 An extractor is a callable ``(doc, mentions) -> list[Found]`` with ``name`` and ``version``
 attributes. The built-in pattern extractor works on spaCy parses; an LLM-backed extractor can be
-registered the same way and the rest of the pipeline (evidence, proposals, GC) stays as it is.
+registered the same way (``llm``: :class:`~syllabus.extract.llm_extractor.LLMStage`) and the rest of the pipeline (evidence, proposals, GC) stays as it is.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
-from syllabus.extract import patterns
+from syllabus.extract import llm_extractor, patterns
 
 EXTRACTORS: dict[str, Callable] = {}
 
@@ -23,6 +23,8 @@ def register(name: str, version: str):
 
 
 register("patterns", patterns.VERSION)(patterns.find_relations)
+# a batch extractor over whole chunks (one model call each), run as its own stage by extract.run
+register("llm", llm_extractor.VERSION)(llm_extractor.LLMStage)
 
 
 def get(name: str) -> Callable:
