@@ -137,11 +137,12 @@ class LLMStage:
     def close(self) -> dict[str, int]:
         return self.client.close()
 
-    def judge(self, session: Session, discipline: str) -> dict:
-        """Score the discipline's proposed relations (see :mod:`syllabus.extract.llm_judge`)."""
+    def judge(self, session: Session, discipline: str) -> tuple[dict, dict[str, float]]:
+        """The judge's report and its scores of the proposed relations (see :mod:`syllabus.extract.llm_judge`)."""
         from syllabus.extract.llm_judge import judge
 
-        return {**judge(session, discipline, self.client).to_dict(), "usage": self.client.usage.to_dict()}
+        report, scores = judge(session, discipline, self.client)
+        return {**report.to_dict(), "usage": self.client.usage.to_dict()}, scores
 
     # ------------------------------------------------------------------ planning
 

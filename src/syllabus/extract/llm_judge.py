@@ -2,8 +2,8 @@
 
 Each proposed extracted relation of a discipline is shown to the ``[llm]`` model with the sentences
 of its evidence; the model's ``score`` (the probability that the passages state the fact) becomes
-the relation's confidence, so ``[compile] min_confidence`` gates on it. It runs at the end of every
-``extract`` while enabled; answers come from the LLM cache, so re-judging an unchanged relation is
+the relation's confidence (in place of its strongest evidence score), so ``[compile] min_confidence``
+gates on it. It runs in every ``extract`` while enabled, once the evidence is final; answers come from the LLM cache, so re-judging an unchanged relation is
 free and gives the same score. An answer that stays invalid (E183) leaves that relation's
 confidence as extraction set it. Relations an expert decided (asserted, rejected) are not judged.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from syllabus.llm.client import LLMClient, Request, prompt_version
@@ -70,9 +70,10 @@ def judge_requests(session: Session, discipline: str) -> list[tuple[str, Request
     return out
 
 
-def judge(session: Session, discipline: str, client: LLMClient) -> JudgeReport:
-    """Score the discipline's proposed relations and store the scores as their confidence."""
+def judge(session: Session, discipline: str, client: LLMClient) -> tuple[JudgeReport, dict[str, float]]:
+    """Scores of the discipline's proposed relations (relation id -> 0..1); extraction stores them as confidence."""
     report = JudgeReport()
+    scores: dict[str, float] = {}
     pairs = judge_requests(session, discipline)
     answers = client.ask_all([r for _, r in pairs])
     for (rid, request), answer in zip(pairs, answers):
@@ -81,6 +82,5 @@ def judge(session: Session, discipline: str, client: LLMClient) -> JudgeReport:
             report.failed_units.append(request.unit)
             continue
         report.judged += 1
-        score = round(float(answer.data.score), 6)  # type: ignore[union-attr]
-        session.execute(update(R).where(R.c.id == rid, R.c.confidence != score).values(confidence=score))
-    return report
+        scores[rid] = round(float(answer.data.score), 6)  # type: ignore[union-attr]
+    return report, scores

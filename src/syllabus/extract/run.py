@@ -101,9 +101,10 @@ def extract(session: Session, ws: Workspace, disciplines: list[str], workers: in
         _match(session, nlp, mid, d.name, report, progress, cfg)
         if llm and llm.extracts:
             report.llm = llm.run(session, d.name, d.prefix, rejected_concepts(session, d.name)).to_dict()
-        _finish(session, d.name, report)
+        scores = None
         if llm and llm.judges:
-            report.judge = llm.judge(session, d.name)
+            report.judge, scores = llm.judge(session, d.name)
+        _finish(session, d.name, report, scores)
     if llm:
         llm.close()
     return reports
@@ -307,12 +308,13 @@ def _ev(chunk_id, extractor, version, start, end, sentence, score, concept_id=No
                 sentence=sentence, score=round(float(score), 6), concept_id=concept_id, relation_id=relation_id)
 
 
-def _finish(session: Session, discipline: str, report: ExtractReport) -> None:
+def _finish(session: Session, discipline: str, report: ExtractReport, scores: dict[str, float] | None = None) -> None:
     report.relations_removed += collect_garbage(session, discipline, concepts=False)["relations"]
-    # confidence of an extracted relation = its strongest evidence
+    # confidence of an extracted relation = its strongest evidence, or the LLM judge's score (*scores*)
     for rid, best in session.execute(select(E.c.relation_id, func.max(E.c.score)).join(R, R.c.id == E.c.relation_id)
                                      .where(R.c.origin == "extracted", R.c.discipline == discipline)
                                      .group_by(E.c.relation_id)):
+        best = scores.get(rid, best) if scores else best
         session.execute(update(R).where(R.c.id == rid, R.c.confidence != best).values(confidence=best))
     # definitions of extracted concepts: the first definitional sentence in corpus order
     first: dict[str, str] = {}
