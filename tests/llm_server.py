@@ -109,7 +109,6 @@ EXTRACT_CORPUS = {
 def trained_pairs() -> list[tuple[list[dict], str]]:
     """The conversations the shared test model is trained to answer, and its answers."""
     from syllabus.extract.llm_extractor import messages
-
     from syllabus.extract.llm_judge import messages as judge_messages
 
     pairs = [GREETING]
