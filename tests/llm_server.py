@@ -168,7 +168,8 @@ class Proxy:
     ``faults`` is a list consumed one per request: ``"500"`` (answer HTTP 500), ``"garbage"`` (HTTP
     200 with a body that is not JSON), ``"badjson"`` (a chat completion whose content is not JSON),
     ``"hang"`` (hold the request ``hang_s`` seconds, then forward it), ``"drop"`` (close the
-    connection without an answer), or ``"pass"``. When the list is empty every request passes.
+    connection without an answer), ``"no_schema"`` (HTTP 400 if the request has a response_format,
+    else forward), or ``"pass"``. When the list is empty every request passes.
     ``hold_s`` delays every forwarded request (so that concurrent requests overlap).
     """
 
@@ -229,6 +230,9 @@ class Proxy:
                     return self._send(500, b'{"error": {"message": "injected failure"}}')
                 if fault == "garbage":
                     return self._send(200, b"<html>not json</html>")
+                if fault == "no_schema":  # a server that refuses structured output
+                    if b"response_format" in body:
+                        return self._send(400, b'{"error": {"message": "response_format is not supported"}}')
                 if fault == "drop":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)

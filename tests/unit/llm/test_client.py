@@ -210,3 +210,63 @@ def test_a_server_killed_mid_run_is_e180_and_the_next_run_resumes(llm_server, ll
     with client(llm_proxy.url, tmp_path, victim.model) as c:
         plan = estimate(c, requests)
     assert (plan.cached, plan.to_pay) == (2, 3)
+
+
+def test_a_server_refusing_response_format_is_asked_with_the_prompt_alone(llm_server, llm_proxy, tmp_path):
+    llm_proxy.faults = ["no_schema", "no_schema", "no_schema"]
+    with client(llm_proxy.url, tmp_path, llm_server.model) as c:
+        first = c.ask(greeting_request("unit a"))
+        assert first.ok and first.data.greeting == "hello"
+    assert ["response_format" in b for b in llm_proxy.bodies] == [True, False]
+
+
+KILLED_CLIENT = """
+import sys
+from pathlib import Path
+from syllabus.config import LLMConfig
+from syllabus.llm.client import LLMClient, Request
+cfg = LLMConfig(base_url=sys.argv[1], model=sys.argv[2], max_tokens=8, max_concurrency=1)
+c = LLMClient(cfg, Path(sys.argv[3]), command="killed")
+c.ask_all([Request(f"chunk {i}", "test.echo", "v1", ({"role": "user", "content": f"Say something {i}."},))
+           for i in range(50, 56)])
+"""
+
+
+def test_a_client_killed_mid_run_keeps_every_answer_it_received(llm_server, llm_proxy, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    llm_proxy.hold_s = 0.5
+    cache = tmp_path / "llm-cache.db"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_CLIENT, llm_proxy.url, llm_server.model, str(cache)], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if cache.exists():
+                db = sqlite3.connect(cache)
+                try:
+                    if db.execute("SELECT count(*) FROM response").fetchone()[0] >= 2:
+                        break
+                except sqlite3.OperationalError:  # the tables are being created
+                    pass
+                finally:
+                    db.close()
+            time.sleep(0.05)
+        proc.kill()  # no clean shutdown: like a crash
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    db = sqlite3.connect(cache)
+    kept = db.execute("SELECT count(*) FROM response").fetchone()[0]
+    db.close()
+    assert 2 <= kept < 6
+    asked = llm_proxy.requests
+    llm_proxy.hold_s = 0
+    with client(llm_proxy.url, tmp_path, llm_server.model) as c:
+        answers = c.ask_all([text_request(i) for i in range(50, 56)])
+        assert all(a.ok for a in answers) and c.usage.cached == kept and c.usage.paid_calls == 6 - kept
+    assert llm_proxy.requests == asked + 6 - kept
