@@ -32,8 +32,11 @@ def extract_cmd(
     names = disciplines(ws, discipline)
     if plan:
         return _llm_plan(ws, names, as_json, judge)
+    from syllabus.extract.llm_extractor import prefetch
+
+    stage = prefetch(ws, names, judge)  # LLM answers first, outside the store's write transaction
     with transaction(ws) as session, _progress() as progress:
-        reports = extract(session, ws, names, workers, progress, judge=judge)
+        reports = extract(session, ws, names, workers, progress, judge=judge, llm=stage)
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return

@@ -291,6 +291,28 @@ def llm_stage(ws, extractors: list[str], judge: bool = False) -> LLMStage | None
     return LLMStage(ws, extracts=NAME in extractors, judges=judge)
 
 
+def prefetch(ws, names: list[str], judge: bool = False) -> LLMStage | None:
+    """Ask the LLM about every chunk not yet extracted, before extraction opens its write transaction.
+
+    The store is only read (in a transaction closed before the first request), so a long LLM run
+    does not hold the store's write lock; extraction then finds the answers in the cache. Returns
+    the stage (its client keeps this command's counts) to hand to :func:`syllabus.extract.run.extract`.
+    """
+    from syllabus.store import open_store
+
+    stage = llm_stage(ws, ws.config.extract.extractors, ws.config.extract.judge or judge)
+    if stage is None or not stage.extracts:
+        return stage
+    store = open_store(ws.store_url)
+    try:
+        with store.transaction() as session:
+            requests = [r for name in names for r in stage.requests(stage.pending(session, name)[1])]
+    finally:
+        store.close()
+    stage.client.ask_all(requests)
+    return stage
+
+
 def count_llm_evidence(session: Session, discipline: str) -> int:
     return session.scalar(select(func.count()).select_from(E).join(K, K.c.id == E.c.chunk_id)
                           .join(D, D.c.id == K.c.document_id)

@@ -77,10 +77,11 @@ class ExtractReport:
 
 def extract(session: Session, ws: Workspace, disciplines: list[str], workers: int = 1,
             progress: Callable[[str, int, int], None] | None = None, use_embeddings: bool = True,
-            judge: bool = False) -> list[ExtractReport]:
-    """Run every stage for *disciplines* inside the caller's transaction (*judge*: as [extract] judge)."""
+            judge: bool = False, llm=None) -> list[ExtractReport]:
+    """Run every stage for *disciplines* inside the caller's transaction (*judge*: as [extract] judge;
+    *llm*: the stage :func:`llm_extractor.prefetch` returned, whose answers are cached already)."""
     cfg = ws.config.extract
-    llm = llm_stage(ws, cfg.extractors, cfg.judge or judge)  # checks the names; None unless the LLM is used
+    llm = llm or llm_stage(ws, cfg.extractors, cfg.judge or judge)  # checks the names; None unless the LLM is used
     nlp = load_pipeline(cfg.spacy_model)
     mid = model_id(nlp)
     reports = []

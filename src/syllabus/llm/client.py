@@ -141,6 +141,7 @@ class LLMClient:
         self._sleep = sleep
         self._slots = threading.BoundedSemaphore(cfg.max_concurrency)
         self._lock = threading.Lock()
+        self._seen: dict[str, Answer | None] = {}  # keys asked by this client: None when answered, else the failure
         self._structured = cfg.structured_output == "json_schema"
         self._http = httpx.Client(timeout=httpx.Timeout(cfg.timeout_s),
                                   limits=httpx.Limits(max_connections=cfg.max_concurrency,
@@ -202,25 +203,39 @@ class LLMClient:
         return out
 
     def ask(self, request: Request, key: str | None = None, stop: threading.Event | None = None) -> Answer:
-        """One answer: from the cache, else from the server (cached once valid)."""
+        """One answer: from the cache, else from the server (cached once valid).
+
+        A question asked before by this client is answered again without counting it twice (and a
+        failure is not paid for twice in one command)."""
         key = key or self.key(request)
         with self._lock:
-            self.usage.requests += 1
+            seen = key in self._seen
+            failure = self._seen.get(key)
+        if failure is not None:
+            return failure
+        if not seen:
+            with self._lock:
+                self.usage.requests += 1
         hit = self.cache.get(key)
         if hit is not None:
             answer = self._answer(request, key, hit, cached=True)
             if answer.ok:
                 with self._lock:
-                    self.usage.cached += 1
-                    self.usage.cached_prompt_tokens += hit.prompt_tokens
-                    self.usage.cached_completion_tokens += hit.completion_tokens
+                    if not seen:
+                        self.usage.cached += 1
+                        self.usage.cached_prompt_tokens += hit.prompt_tokens
+                        self.usage.cached_completion_tokens += hit.completion_tokens
+                    self._seen[key] = None
                 return answer
         stop = stop or threading.Event()
         try:
-            return self._fetch(request, key, stop)
+            answer = self._fetch(request, key, stop)
         except SyllabusError:
             stop.set()
             raise
+        with self._lock:
+            self._seen[key] = None if answer.ok else answer
+        return answer
 
     def _answer(self, request: Request, key: str, got: Cached, cached: bool) -> Answer:
         answer = Answer(request.unit, key, got.content, None, cached, got.prompt_tokens, got.completion_tokens)

@@ -76,7 +76,11 @@ def test_an_answer_that_stays_invalid_is_retried_then_a_recorded_failure(llm_ser
         assert a.error.code == "E183" and "chunk 3" in a.error.message and "3 attempts" in a.error.message
         assert c.cache.count() == 0 and c.cache.failures()[0]["unit"] == "chunk 3"
         assert c.usage.failed == 1
+        assert c.ask(untaught).error.code == "E183" and c.usage.requests == 1  # not paid twice in one command
     assert llm_proxy.requests == 3
+    with client(llm_proxy.url, tmp_path, llm_server.model, retries=0) as c:  # the next command asks again
+        assert not c.ask(untaught).ok
+    assert llm_proxy.requests == 4
 
 
 def test_malformed_json_is_retried_and_a_later_valid_answer_is_used(llm_server, llm_proxy, tmp_path):
