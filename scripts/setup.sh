@@ -2,7 +2,8 @@
 # One-step set-up of a fresh machine: a virtual environment in .venv with Syllabus and
 # every extra installed offline-capable. Safe to re-run: it skips what is already there.
 #   scripts/setup.sh          -> the package with all extras
-#   scripts/setup.sh --test   -> also a PostgreSQL server binary for the store tests
+#   scripts/setup.sh --test   -> also a PostgreSQL server binary for the store tests and Chromium
+#                                for the report's browser tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -13,6 +14,15 @@ if [ "${1:-}" = "--test" ] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
     else
         echo "setup: no PostgreSQL server binary and no root apt-get; PostgreSQL tests will skip" >&2
+    fi
+fi
+
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing Chromium (headless browser for the report's browser tests)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "setup: no chromium and no root apt-get; the report's browser tests will skip" >&2
     fi
 fi
 

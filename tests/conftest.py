@@ -1,6 +1,8 @@
 """Fixtures shared by the suite: store backends (SQLite and a real PostgreSQL), workspaces, CLI."""
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -85,9 +87,35 @@ def shared_data():
     return SHARED_DATA
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """A workspace folder that *build(root)* fills, built once per test run and then only read.
+
+    Under pytest-xdist every worker has its own session: the first worker to get here builds the
+    folder in the run's shared temporary folder under a file lock, the others wait and reuse it
+    (they copy it before changing anything, as every user of these fixtures does)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        root = tmp_path_factory.mktemp(name) / "ws"
+        root.mkdir()
+        build(root)
+        return root
+    shared = tmp_path_factory.getbasetemp().parent / f"shared-{name}"  # the run's folder, above each worker's
+    with open(f"{shared}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "complete").is_file():
+            shutil.rmtree(shared, ignore_errors=True)  # what a worker that failed half-way left
+            (shared / "ws").mkdir(parents=True)
+            build(shared / "ws")
+            (shared / "complete").touch()
+    return shared / "ws"
+
+
 @pytest.fixture(scope="session")
 def sample_graph(tmp_path_factory):
     """The sample workspace after import, ingest, extract and chains (built once; copy it to change it)."""
+    return built_once(tmp_path_factory, "sample-graph", _build_sample_graph)
+
+
+def _build_sample_graph(root: Path) -> None:
     from syllabus.config import load_workspace
     from syllabus.corpus.ingest import ingest
     from syllabus.extract.chains import sync_chains
@@ -95,8 +123,6 @@ def sample_graph(tmp_path_factory):
     from syllabus.ontology.sync import declared_files, import_file
     from syllabus.store import open_store
 
-    root = tmp_path_factory.mktemp("sample-graph") / "ws"
-    root.mkdir()
     for sub in ("ontologies", "corpora"):
         shutil.copytree(REPO / sub, root / sub)
     shutil.copy(REPO / "syllabus.toml", root / "syllabus.toml")
@@ -113,7 +139,6 @@ def sample_graph(tmp_path_factory):
                 sync_chains(s, name, ws.config.chains)
     finally:
         st.close()
-    return root
 
 
 @pytest.fixture
@@ -127,14 +152,17 @@ def sample_ws(sample_graph, tmp_path):
 @pytest.fixture(scope="session")
 def compiled(sample_graph, tmp_path_factory):
     """The sample workspace compiled, with benchmark items and the tiny model built (shared; copy to change)."""
+    return built_once(tmp_path_factory, "compiled", lambda root: _build_compiled(sample_graph, root))
+
+
+def _build_compiled(sample_graph: Path, root: Path) -> None:
     from syllabus.bench import models
     from syllabus.bench.items import Settings, build_items
     from syllabus.compile.pipeline import build_root, run_compile
     from syllabus.config import load_workspace
     from syllabus.store import open_store
 
-    root = tmp_path_factory.mktemp("train") / "ws"
-    shutil.copytree(sample_graph, root, symlinks=True)
+    shutil.copytree(sample_graph, root, symlinks=True, dirs_exist_ok=True)
     ws = load_workspace(root)
     run_compile(ws, root=build_root(ws))
     st = open_store(ws.store_url)

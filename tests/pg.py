@@ -61,10 +61,17 @@ class PostgresServer:
         server._run("mkdir", "-p", str(sockets)) if as_user else sockets.mkdir()
         server._run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8", "--no-sync",
                     "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", f"--pwfile={pwfile}")
-        server._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"), "-o",
-                    f"-p {server.port} -c listen_addresses=127.0.0.1 -k {sockets} -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off", "start")
-        return server
+        for attempt in range(3):  # another process (a parallel test worker) may take the free port first
+            try:
+                server._run(str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"), "-o",
+                            f"-p {server.port} -c listen_addresses=127.0.0.1 -k {sockets} -c fsync=off "
+                            "-c synchronous_commit=off -c full_page_writes=off", "start")
+                return server
+            except subprocess.CalledProcessError:
+                if attempt == 2:
+                    raise
+                server.port = _free_port()
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         try:

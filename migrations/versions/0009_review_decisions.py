@@ -1,4 +1,5 @@
-"""Review decisions: a domain expert's accept or reject of an extracted fact, with who and when.
+"""Review decisions: a domain expert's accept or reject of an extracted fact, with who and when;
+the confidence of an extracted concept's definition (the compile gate reads it).
 
 Revision ID: 0009_review_decisions
 Revises: 0008_example_id_index
@@ -30,8 +31,12 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('concept', 'relation', 'definition')", name="ck_review_decision_kind"),
     )
     op.create_index("ix_review_decision_discipline", "review_decision", ["discipline"])
+    with op.batch_alter_table("concept") as batch:
+        batch.add_column(sa.Column("definition_confidence", sa.Float))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("concept") as batch:
+        batch.drop_column("definition_confidence")
     op.drop_index("ix_review_decision_discipline", table_name="review_decision")
     op.drop_table("review_decision")

@@ -82,16 +82,19 @@ class ExtractConfig(_Strict):
                                   description="relation extractors by registry name: patterns, llm")
     judge: bool = Field(False, description="the [llm] model scores proposed relations; the score is their confidence")
     similarity_threshold: float = Field(0.9, gt=0, le=1)
-    sense_threshold: float = Field(
-        0.6, ge=0, le=1, description="similarity of its best passages to an ontology concept's profile that "
-                                     "mentions through a common-word label need (see syllabus.extract.senses)")
+    sense_threshold: float | None = Field(
+        None, ge=0, le=1, description="similarity of its best passages to an ontology concept's profile that "
+                                      "mentions through a common-word label need (see syllabus.extract.senses); "
+                                      "default: the value calibrated on judged links (syllabus.extract.calibration)")
 
 
 class ChainsConfig(_Strict):
     max_hops: int = Field(4, ge=2)
     per_concept_cap: int = Field(20, ge=1)
     bench_ratio: float = Field(0.2, ge=0, le=1)
-    min_confidence: float = Field(0.5, ge=0, le=1)
+    min_confidence: float = Field(0.75, ge=0, le=1, description=(
+        "proposed relations below this are not chained; keep it at [compile] min_confidence or above, or "
+        "chains hold edges that compile and the benchmark leave out"))
     include_proposed: bool = True
 
 
@@ -100,7 +103,10 @@ class CompileConfig(_Strict):
     build_dir: str = Field("build", description="folder (relative to the workspace) holding build/<id>/ folders")
     templates: str = Field("templates", description="workspace folder with template overrides and extra phrasings")
     include_proposed: bool = True
-    min_confidence: float = Field(0.5, ge=0, le=1)
+    min_confidence: float = Field(0.75, ge=0, le=1, description=(
+        "the review gate: extracted relations and definitions below this calibrated confidence wait for "
+        "review (`syllabus review`); 0.75 is where judged precision on real text reaches 0.9 "
+        "(benchmarks/extract_precision.py)"))
     near_duplicate_threshold: float = Field(0.8, gt=0, le=1)
     workers: int = Field(0, ge=0, description="processes for a large compile (20,000 units or more); 0: one per CPU core")
 
@@ -178,10 +184,20 @@ class Workspace:
         for d in self.config.disciplines:
             if d.name == name:
                 return d
-        raise SyllabusError("E004", name=name, known=", ".join(self.discipline_names()) or "(none declared)")
+        raise SyllabusError("E004", name=name, known=", ".join(self.discipline_names()) or "(none declared)",
+                            command=add_discipline_command(name))
 
     def discipline_names(self) -> list[str]:
         return [d.name for d in self.config.disciplines]
+
+
+def add_discipline_command(name: str, prefix: str | None = None, ontology: str | None = None,
+                           workspace: str | None = None) -> str:
+    """The `syllabus discipline add` line that declares discipline *name*."""
+    from shlex import quote
+
+    line = f"syllabus{f' -w {quote(workspace)}' if workspace else ''} discipline add {quote(name)} --prefix {quote(prefix or name)}"
+    return line + (f" --ontology {quote(ontology)}" if ontology else "")
 
 
 def resolve_store_url(url: str, root: Path) -> str:
@@ -266,21 +282,3 @@ url = "{url}"
 # ontologies = ["ontologies/physics.ttl"]
 # corpora = ["corpora/physics"]
 """
-
-
-def init_workspace(path: str | Path) -> Path:
-    """Scaffold a workspace: ``syllabus.toml``, ``ontologies/``, ``corpora/``."""
-    root = Path(path).expanduser().resolve()
-    if (root / CONFIG_NAME).exists():
-        raise SyllabusError("E005", path=str(root), detail="syllabus.toml already exists")
-    if root.exists() and not root.is_dir():
-        raise SyllabusError("E005", path=str(root), detail="it is a file")
-    try:
-        for sub in ("ontologies", "corpora"):
-            (root / sub).mkdir(parents=True, exist_ok=True)
-        tmp = root / (CONFIG_NAME + ".tmp")
-        tmp.write_text(DEFAULT_CONFIG.format(url=DEFAULT_STORE_URL), encoding="utf-8")
-        tmp.replace(root / CONFIG_NAME)
-    except OSError as exc:
-        raise SyllabusError("E005", path=str(root), detail=exc.strerror or str(exc)) from exc
-    return root

@@ -25,7 +25,7 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "E003": ErrorSpec("{file}: key `{key}`: {detail}.",
                       "Expected {expected}."),
     "E004": ErrorSpec("Unknown discipline `{name}`.",
-                      "Use one declared in syllabus.toml: {known}."),
+                      "Declare it: `{command}`; or use one declared in syllabus.toml: {known}."),
     "E006": ErrorSpec("Which discipline should {what} use?",
                       "Pass --discipline NAME (one of: {known})."),
     "E005": ErrorSpec("Cannot create workspace at {path}: {detail}.",
@@ -60,7 +60,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "E026": ErrorSpec("{file}: concept {id} is defined twice{where}.",
                       "Keep one definition of each id; `syllabus ontology lint` lists all duplicates."),
     "E027": ErrorSpec("No ontology files to import for discipline `{name}`.",
-                      "Pass a PATH or list files under `ontologies` for this discipline in syllabus.toml."),
+                      "Pass a PATH, or declare the discipline's files: `syllabus discipline extend {name} "
+                      "--ontology FILE`."),
     "E028": ErrorSpec("{file}: cannot write: {detail}.",
                       "Check that the folder exists and is writable."),
     # E04x: corpus files (ingest skips the file with this code as a warning)
@@ -131,6 +132,24 @@ CATALOGUE: dict[str, ErrorSpec] = {
                       "`syllabus compile` or a build folder."),
     "E094": ErrorSpec("The experiment needs {what}: {detail}.",
                       "{remedy}"),
+    # E15x: option values given to a command or a library function
+    "E150": ErrorSpec("{option} `{value}` is not one of the allowed values.",
+                      "Use one of: {known}."),
+    "E151": ErrorSpec("{option} is {value}, outside the allowed range.",
+                      "Pass a value {expected}."),
+    "E152": ErrorSpec("Diagnosis reads dev items only, not `{split}`: test items are for measuring improvement.",
+                      "Diagnose on --split dev (the default); score test items with `syllabus bench run --split test`."),
+    # E17x: the report site and `syllabus discipline add`
+    "E170": ErrorSpec("Cannot write the report to {path}: {detail}.",
+                      "Check that the parent folder exists and is writable; the previous report is left as it was."),
+    "E171": ErrorSpec("Will not write the report into {path}: {detail}.",
+                      "Pass --out with an empty or new folder, or the folder of an earlier `syllabus report`."),
+    "E172": ErrorSpec("{file}: a discipline {what} `{value}` is already declared{owner}.",
+                      "Choose another {what}, or edit the existing [[disciplines]] entry."),
+    "E173": ErrorSpec("Bad {what} `{value}` for `syllabus discipline add`: {detail}.",
+                      "Expected {expected}."),
+    "E174": ErrorSpec("{file}: cannot update syllabus.toml: {detail}.",
+                      "Fix the file (it must be valid TOML with [[disciplines]] as an array of tables) and run again."),
     # E18x: the LLM tier (syllabus.llm): model server, answers, budget
     "E180": ErrorSpec("Can't reach the model server at {url} while processing {unit} ({attempts} attempts): {detail}.",
                       "Start the server (`vllm serve MODEL`, `ollama serve`, `transformers serve`) or fix [llm] "
@@ -180,6 +199,12 @@ class SyllabusError(Exception):
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "fix": self.fix,
                 **{k: v for k, v in self.fields.items() if isinstance(v, (str, int, float, type(None)))}}
+
+
+def check_choice(option: str, value: Any, allowed: tuple | list | dict) -> None:
+    """E150 unless *value* is one of *allowed* (``None`` passes: the option was not given)."""
+    if value is not None and value not in allowed:
+        raise SyllabusError("E150", option=option, value=value, known=", ".join(map(str, allowed)))
 
 
 def _rebuild(code: str, fields: dict[str, Any]) -> SyllabusError:

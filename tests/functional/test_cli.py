@@ -64,7 +64,8 @@ def test_db_commands(workspace, cli):
     assert current["at_head"] is True
     assert cli(workspace, "db", "history").stdout.split() == ["0001_graph", "0002_corpus", "0003_extraction",
                                                              "0004_compile", "0005_bench", "0006_gap_concepts",
-                                                             "0007_example_dep_compact", "0008_example_id_index"]
+                                                             "0007_example_dep_compact", "0008_example_id_index",
+                                                             "0009_review_decisions"]
     assert cli(workspace, "db", "downgrade", "base").exit_code == 0
     assert json.loads(cli(workspace, "db", "current", "--json").stdout)["current"] is None
     bad = cli(workspace, "db", "downgrade", "0042_nope")

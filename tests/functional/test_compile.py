@@ -17,6 +17,7 @@ from syllabus.compile.fingerprint import parse_deps
 from syllabus.compile.layout import example_files, iter_lines
 from syllabus.config import load_workspace
 from syllabus.store import open_store
+from syllabus.store.gate import relation_passes
 from syllabus.store.tables import Chain, Example, ExampleDep, Relation
 
 pytestmark = pytest.mark.slow
@@ -98,9 +99,11 @@ def test_first_build_has_examples_manifest_and_latest(sample_ws, cli):
 
 def test_choice_distractors_are_never_correct(sample_ws, cli):
     compile_json(cli, sample_ws)
+    cfg = load_workspace(sample_ws).config.compile
     st = open_store(load_workspace(sample_ws).store_url)
-    with st.transaction() as s:
-        edges = s.execute(select(Relation.subject_id, Relation.predicate, Relation.object_id)).all()
+    with st.transaction() as s:  # the facts compile uses: those the review gate passes
+        edges = s.execute(select(Relation.subject_id, Relation.predicate, Relation.object_id).where(
+            relation_passes(cfg.min_confidence, cfg.include_proposed))).all()
     st.close()
     parents: dict = {}
     for subj, pred, obj in edges:

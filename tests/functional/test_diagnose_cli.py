@@ -161,5 +161,5 @@ def test_unknown_run_and_test_split(bench_ws, cli):
     assert _query(ws, select(func.count()).select_from(Gap))[0][0] == 0
     _run(ws, "r1", set())
     res = cli(ws, "diagnose", "r1", "--split", "test")
-    assert res.exit_code == 2 and "dev items only" in res.stderr
+    assert res.exit_code == 2 and "E152" in res.stderr and "dev items only" in res.stderr
     assert _query(ws, select(func.count()).select_from(Gap))[0][0] == 0

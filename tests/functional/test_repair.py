@@ -2,12 +2,12 @@
 import json
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from syllabus.config import load_workspace
 from syllabus.debug.repair import allocate
 from syllabus.store import open_store
-from syllabus.store.tables import Chain, Evidence, Gap, Item, Relation, Result, Run
+from syllabus.store.tables import Chain, Concept, Evidence, Gap, Item, Relation, Result, Run
 
 pytestmark = pytest.mark.slow
 
@@ -24,16 +24,16 @@ def build_examples(ws, build="latest"):
     return {ex["id"]: ex for ex in map(json.loads, iter_lines(ws / "build" / build))}
 
 
-def plant(ws, gaps, items=()):
+def plant(ws, gaps, items=(), kind="definition_to_term", trace=None):
     """A run with failed items and the gaps a diagnosis would have written (real rows)."""
     st = open_store(load_workspace(ws).store_url)
     with st.transaction() as s:
         s.execute(insert(Run).values(id="r1", model="tiny", backend="transformers", params="{}", split="dev",
                                      started="2026-11-24T00:00:00", seconds=1.0))
         for item_id, choices, prediction in items:
-            s.execute(insert(Item).values(id=item_id, discipline="physics", level="L1", kind="definition_to_term",
+            s.execute(insert(Item).values(id=item_id, discipline="physics", level="L1", kind=kind,
                                           source="generated", question="Which term ...?", choices=json.dumps(choices),
-                                          answer=0, trace="{}", split="dev"))
+                                          answer=0, trace=json.dumps(trace or {}), split="dev"))
             s.execute(insert(Result).values(run_id="r1", item_id=item_id, prediction=prediction, correct=0))
         for gid, kind, unit, score, failed in gaps:
             s.execute(insert(Gap).values(id=gid, run_id="r1", kind=kind, unit=unit, discipline="physics", score=score,
@@ -136,3 +136,51 @@ def test_unknown_gap_is_a_coded_error_and_changes_nothing(sample_ws, cli):
     result = cli(sample_ws, "repair", "--gap", "gap-nope")
     assert result.exit_code == 2 and "E086" in result.stderr
     assert (sample_ws / "build" / "latest").resolve().name == first
+
+
+def test_discipline_selector_rerenders_patch_examples_of_an_edited_concept(sample_ws, cli):
+    """`compile --select discipline:X` after a repair: the patch examples (gap units) of an edited concept
+    are selected by their discipline like any other unit."""
+    run_json(cli, sample_ws, "compile")
+    plant(sample_ws, [("gap-x", "concept_gap", "concept:phys:Acceleration", 0.9, ["it-1"])],
+          [("it-1", ["acceleration", "velocity", "jerk", "speed"], 1)])
+    run_json(cli, sample_ws, "repair", "--gap", "gap-x", "--budget", "2")
+    patched = {i for i, ex in build_examples(sample_ws).items() if ex["units"][0] == "gap:gap-x"}
+    assert len(patched) == 2
+    st = open_store(load_workspace(sample_ws).store_url)
+    with st.transaction() as s:  # an expert edits the concept the patch examples were rendered from
+        s.execute(update(Concept).where(Concept.id == "phys:Acceleration")
+                  .values(definition="The rate at which the velocity of a body changes with time."))
+    st.close()
+    report = run_json(cli, sample_ws, "compile", "--select", "discipline:physics")
+    after = build_examples(sample_ws)
+    now_patched = {i for i, ex in after.items() if ex["units"][0] == "gap:gap-x"}
+    assert len(now_patched) == 2 and not now_patched & patched  # re-rendered from the new definition
+    assert report["counts"]["changed"] >= 2
+    assert any("velocity of a body changes with time" in json.dumps(after[i]) for i in now_patched)
+
+
+def test_a_definition_chosen_by_the_model_is_contrasted_as_the_term_it_defines(sample_ws, cli):
+    """A failed term_to_definition item: the wrong option is another concept's definition, so the
+    contrast examples (which ask for a term) name that concept's term, never its definition."""
+    run_json(cli, sample_ws, "compile")
+    ids = ["phys:Acceleration", "phys:Velocity", "phys:Speed", "phys:Force"]
+    st = open_store(load_workspace(sample_ws).store_url)
+    with st.transaction() as s:
+        concepts = {r.id: r for r in s.execute(select(Concept.id, Concept.pref_label, Concept.definition)
+                                               .where(Concept.id.in_(ids)))}
+    st.close()
+    assert set(concepts) == set(ids) and all(c.definition for c in concepts.values())
+    definitions = [concepts[i].definition for i in ids]
+    plant(sample_ws, [("gap-d", "concept_gap", "concept:phys:Acceleration", 0.9, ["it-d"])],
+          [("it-d", definitions, 1)], kind="term_to_definition",
+          trace={"concepts": ids[:1], "relations": [], "chain": None, "options": ids})
+    report = run_json(cli, sample_ws, "repair", "--gap", "gap-d", "--budget", "4")
+    assert report["compile"]["counts"]["new"] == 4
+    added = [e for e in build_examples(sample_ws).values() if e["units"][0] == "gap:gap-d"]
+    contrast = [e for e in added if e["task"].startswith("patch.contrast")]
+    assert contrast
+    for e in contrast:
+        text = " ".join(m["content"] for m in e["messages"][1:])
+        assert f'"{concepts["phys:Velocity"].pref_label}"' in text
+        assert f'"{concepts["phys:Velocity"].definition}"' not in text

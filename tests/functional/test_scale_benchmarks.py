@@ -38,3 +38,12 @@ def test_gap_queries_answer_every_case(tmp_path):
     # a discipline root's subtree holds at least the gaps of a mid-level concept's
     assert queries["gaps --under ROOT (whole discipline) --json (all rows)"]["rows"] >= \
         queries["gaps --under MID (depth 2) --json (all rows)"]["rows"]
+
+
+@pytest.mark.slow
+def test_report_scale_writes_every_page_twice_the_same(tmp_path):
+    out = _bench("report_scale.py", tmp_path, "--compile")
+    first, second = out["reports"]
+    assert out["same_bytes"] is True and first["digest"] == second["digest"]
+    assert first["summary"]["concept_pages"] == out["store"]["concepts"] == 3000
+    assert first["files"] > 3000 and first["bytes"] > first["largest_page"] * 100 and first["peak_mb"] > 0

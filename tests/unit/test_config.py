@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from syllabus.config import DEFAULT_STORE_URL, find_workspace, init_workspace, load_workspace, parse_config
+from syllabus.config import DEFAULT_STORE_URL, find_workspace, load_workspace, parse_config
+from syllabus.config_edit import init_workspace
 from syllabus.errors import SyllabusError
 
 GOOD = b"""

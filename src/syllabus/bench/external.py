@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from syllabus.errors import SyllabusError
+from syllabus.errors import SyllabusError, check_choice
 from syllabus.store.batch import BATCH, delete_ids
 from syllabus.store.tables import Concept, Item, ItemUnit, Label, Result
 
@@ -260,8 +260,7 @@ def import_benchmark(session: Session, path: str | Path, disciplines: list[str],
     settings = settings or LinkSettings()
     if not disciplines:
         raise SyllabusError("E006", what="bench import", known="(none declared)")
-    if split not in ("auto", "dev", "test"):
-        raise ValueError(split)
+    check_choice("--split", split, ("auto", "dev", "test"))
     path = Path(path)
     t0 = time.perf_counter()
     items = read_benchmark(path)

@@ -33,9 +33,13 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from syllabus.bench.scoring import LETTERS, MCItem, Scored, Stats, parse_letter, pick
-from syllabus.errors import SyllabusError
+from syllabus.bench.scoring import LETTERS, NORMS, MCItem, Scored, Stats, parse_letter, pick
+from syllabus.errors import SyllabusError, check_choice
 from syllabus.store.tables import Item, Result, Run
+from syllabus.vocabulary import ITEM_LEVELS as LEVELS
+from syllabus.vocabulary import ITEM_SPLITS as SPLITS
+
+BACKENDS = ("transformers", "openai")
 
 SIMPLE_EXPECTED = '{"item_id": "...", "prediction_index": N} or an lm-evaluation-harness sample line'
 
@@ -346,8 +350,15 @@ class RunOptions:
     device: str | None = None
     threads: int | None = None  # torch CPU threads (default: torch's choice)
 
+    def check(self) -> None:
+        """E150 for a backend, split, level or norm this version does not know."""
+        check_choice("--backend", self.backend, BACKENDS)
+        check_choice("--split", self.split, SPLITS)
+        check_choice("--level", self.level, LEVELS)
+        check_choice("--norm", self.norm, NORMS)
 
-def run_bench(ws, opts: RunOptions, note=None) -> dict[str, Any]:
+
+def run_bench(ws, opts: RunOptions, note=None, progress=None) -> dict[str, Any]:
     """Score the selected items and record the run: read, score, then write everything in one transaction.
 
     Errors (E081-E087) are raised before anything is written. *note* receives progress lines.
@@ -357,6 +368,7 @@ def run_bench(ws, opts: RunOptions, note=None) -> dict[str, Any]:
     from syllabus.llm.client import LLMClient
     from syllabus.store import open_store
 
+    opts.check()
     note = note or (lambda _msg: None)
     store = open_store(ws.store_url)
     try:
@@ -388,13 +400,19 @@ def run_bench(ws, opts: RunOptions, note=None) -> dict[str, Any]:
             client = LLMClient.from_workspace(ws, "syllabus bench run", base_url=opts.base_url, model=model_name,
                                               api_key_env=opts.api_key_env, max_concurrency=opts.batch_size)
             scorer = OpenAIScorer(client)
-        else:
-            raise ValueError(f"unknown backend {opts.backend!r}")
+        else:  # unreachable: RunOptions.check refused it before anything was read
+            raise SyllabusError("E150", option="--backend", value=opts.backend, known=", ".join(BACKENDS))
         params.update(scorer.params())
         note(f"scoring {len(items)} items with {opts.backend}")
         started = now_iso()
+        done = [0]
+
+        def scored_some(n: int) -> None:
+            done[0] += n
+            progress(done[0], len(items))
+
         try:
-            scored, stats = scorer.score(items)
+            scored, stats = scorer.score(items, progress=scored_some if progress else None)
         finally:
             if client is not None:
                 client.close()

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from syllabus.errors import check_choice
 from syllabus.llm.client import LLMClient, Request, endpoint_url, prompt_version
 
 __all__ = ["MCItem", "OpenAIScorer", "Scored", "Stats", "TransformersScorer", "endpoint_url", "parse_letter"]
@@ -100,8 +101,7 @@ class TransformersScorer:
     name = "transformers"
 
     def __init__(self, loaded, *, batch_size: int = 16, norm: str = "tokens") -> None:
-        if norm not in NORMS:
-            raise ValueError(f"norm must be one of {NORMS}")
+        check_choice("--norm", norm, NORMS)
         self.loaded = loaded
         self.batch_size = max(1, int(batch_size))
         self.norm = norm

@@ -5,12 +5,14 @@ from typing import Optional
 
 import typer
 
+from syllabus.cli import bench_import, bench_run
 from syllabus.cli.common import SyllabusGroup, disciplines, emit_json, info, table, transaction, workspace
+from syllabus.errors import check_choice
+from syllabus.vocabulary import ITEM_LEVELS as LEVELS
+from syllabus.vocabulary import ITEM_SPLITS as SPLITS
 
 app = typer.Typer(cls=SyllabusGroup, no_args_is_help=True,
                   help="Benchmarks: build items from the graph, list them, import, run models on them.")
-
-LEVELS = ("L1", "L2", "L3", "EXT")
 
 
 @app.command("build")
@@ -29,7 +31,11 @@ def build_cmd(
 
     ws = workspace()
     names = disciplines(ws, discipline)
-    with transaction(ws) as session:
+    from syllabus.cli.common import STATE
+    from syllabus.cli.progress import progress_bar
+
+    with transaction(ws) as session, progress_bar("bench build", quiet=STATE.quiet or as_json) as update:
+        update(0, None, ", ".join(names))
         report = build_items(session, ws, names, Settings.from_workspace(ws, options, seed))
     data = report.to_dict()
     if as_json:
@@ -61,10 +67,8 @@ def list_cmd(
     """Items with their answer and trace (items flagged as leaking only with --leaked)."""
     from syllabus.bench.items import list_items
 
-    if level is not None and level not in LEVELS:
-        raise typer.BadParameter(f"one of {', '.join(LEVELS)}", param_hint="--level")
-    if split is not None and split not in ("dev", "test"):
-        raise typer.BadParameter("dev or test", param_hint="--split")
+    check_choice("--level", level, LEVELS)
+    check_choice("--split", split, SPLITS)
     ws = workspace()
     if discipline:
         ws.discipline(discipline)
@@ -85,5 +89,7 @@ def list_cmd(
     info(f"{len(items)} items")
 
 
-from syllabus.cli import bench_import  # noqa: E402,F401
-from syllabus.cli import bench_run as bench_run  # noqa: E402,F401  (registers bench run/runs)
+# the verbs of other modules, registered here so that those modules need not import this one
+app.command("import")(bench_import.import_cmd)
+app.command("run")(bench_run.run_cmd)
+app.command("runs")(bench_run.runs_cmd)

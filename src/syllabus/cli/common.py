@@ -43,11 +43,11 @@ def _busy_store(exc: Exception) -> SyllabusError | None:
     """E014 for a query that waited too long for another command's lock on the store, else None."""
     if "sqlalchemy" not in sys.modules:  # not loaded: no store was opened (the CLI starts without it)
         return None
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError
 
     from syllabus.store.engine import store_busy
 
-    if isinstance(exc, OperationalError) and store_busy(exc):
+    if isinstance(exc, DBAPIError) and store_busy(exc):
         return SyllabusError("E014", url="the workspace's store", detail=str(exc.orig).strip())
     return None
 
@@ -109,7 +109,8 @@ def pick_discipline(ws, name: str | None, what: str) -> str:
     names = ws.discipline_names()
     if len(names) == 1:
         return names[0]
-    raise SyllabusError("E006", what=what, known=", ".join(names) or "(none declared)")
+    raise SyllabusError("E006", what=what, known=", ".join(names)
+                        or "none is declared yet: `syllabus discipline add NAME --prefix P` declares one")
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:

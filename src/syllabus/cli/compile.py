@@ -35,13 +35,34 @@ def compile_cmd(
     text = " ".join(x for x in (select, f"discipline:{discipline}" if discipline else None) if x)
     if discipline:
         ws.discipline(discipline)
-    outcome = run_compile(ws, root=build_root(ws, out), selector=text or None, plan=plan, wait=wait, workers=workers)
-    print_compile(outcome, as_json)
+    from syllabus.cli.common import STATE
+    from syllabus.cli.progress import progress_bar
+    from syllabus.compile import trace
+
+    with progress_bar("compile", quiet=STATE.quiet or as_json) as update:
+        trace.listener = lambda name: update(0, None, name)
+        try:
+            outcome = run_compile(ws, root=build_root(ws, out), selector=text or None, plan=plan, wait=wait,
+                                  workers=workers)
+        finally:
+            trace.listener = None
+    print_compile(outcome, as_json, _held_for_review(ws, [discipline] if discipline else ws.discipline_names()))
 
 
-def print_compile(outcome, as_json: bool) -> None:
-    """The compile report, as JSON or as a few lines (with every change and its reason for a plan)."""
+def _held_for_review(ws, names: list[str]) -> dict[str, dict[str, int]]:
+    from syllabus.extract.review import held_back
+
+    c = ws.config.compile
+    with transaction(ws) as session:
+        return held_back(session, names, c.min_confidence, c.include_proposed)
+
+
+def print_compile(outcome, as_json: bool, held: dict[str, dict[str, int]] | None = None) -> None:
+    """The compile report, as JSON or as a few lines (with every change and its reason for a plan);
+    *held*: per discipline, facts the review gate holds back and facts waiting for review."""
     report = outcome.report(changes=as_json)
+    if held is not None:
+        report["review"] = held
     if as_json:
         emit_json(report)
         return
@@ -55,6 +76,10 @@ def print_compile(outcome, as_json: bool) -> None:
         typer.echo(f"  {staged.final}: {report['kept']} examples, {report['dropped']} dropped by quality gates")
     if report["pending"]:
         typer.echo(f"  {len(report['pending'])} units outside the selection keep their previous (stale) examples")
+    if held and any(h["held_back"] or h["waiting"] for h in held.values()):
+        typer.echo(f"  review gate: {sum(h['held_back'] for h in held.values())} facts held back "
+                   f"below [compile] min_confidence, {sum(h['waiting'] for h in held.values())} facts waiting "
+                   "for review (`syllabus review`)")
     if outcome.plan:
         changes = outcome.compiled.changes
         for ch in changes[:200]:

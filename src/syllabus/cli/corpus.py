@@ -28,8 +28,14 @@ def ingest_cmd(
 
     ws = workspace()
     names = [pick_discipline(ws, discipline, "the ingest of these paths")] if paths else disciplines(ws, discipline)
-    with transaction(ws) as session:
-        reports = [ingest(session, ws, name, list(paths) if paths else None, prune) for name in names]
+    from syllabus.cli.common import STATE
+    from syllabus.cli.progress import progress_bar
+
+    reports = []
+    with transaction(ws) as session, progress_bar("ingest", quiet=STATE.quiet or as_json) as update:
+        for n, name in enumerate(names):
+            update(n, len(names), name)
+            reports.append(ingest(session, ws, name, list(paths) if paths else None, prune))
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return

@@ -4,13 +4,14 @@ from __future__ import annotations
 import typer
 
 from syllabus.cli.common import emit_json, info, table, transaction, workspace
+from syllabus.errors import SyllabusError
 
 TOP = 10
 
 
 def _dev_only(value: str) -> str:
     if value != "dev":
-        raise typer.BadParameter("diagnosis reads dev items only; test items are kept for measuring improvement")
+        raise SyllabusError("E152", split=value)
     return value
 
 

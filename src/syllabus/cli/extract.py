@@ -30,6 +30,9 @@ def extract_cmd(
 
     ws = workspace()
     names = disciplines(ws, discipline)
+    from syllabus.extract import registry
+
+    registry.check(ws.config.extract.extractors)  # E188 before anything is asked
     if plan:
         return _llm_plan(ws, names, as_json, judge)
     from syllabus.extract.llm_extractor import prefetch

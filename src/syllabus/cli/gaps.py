@@ -12,18 +12,14 @@ from typing import Optional
 import typer
 
 from syllabus.cli.common import SyllabusGroup, disciplines, emit_json, info, table, transaction, workspace
+from syllabus.errors import check_choice
+from syllabus.vocabulary import GAP_KINDS as KINDS
+from syllabus.vocabulary import GAP_STATUSES as STATUSES
 
 app = typer.Typer(cls=SyllabusGroup, invoke_without_command=True,
                   help="Diagnosed gaps (concept gaps, weak or missing edges, reasoning breaks) and graph reports.")
 
-KINDS = ("concept_gap", "weak_edge", "reasoning_break", "missing_edge", "suspicious")
-STATUSES = ("open", "patched", "verified", "dismissed")
 TEXT_LIMIT = 50
-
-
-def _choice(value: Optional[str], allowed: tuple[str, ...], hint: str) -> None:
-    if value is not None and value not in allowed:
-        raise typer.BadParameter(f"expected one of {', '.join(allowed)}", param_hint=hint)
 
 
 def _csv(columns: list[str], rows: list[dict]) -> None:
@@ -56,9 +52,9 @@ def gaps_cmd(
         return
     from syllabus.debug.queries import COLUMNS, list_gaps
 
-    _choice(kind, KINDS, "--kind")
-    _choice(status, STATUSES, "--status")
-    _choice(sort, ("score", "kind"), "--sort")
+    check_choice("--kind", kind, KINDS)
+    check_choice("--status", status, STATUSES)
+    check_choice("--sort", sort, ("score", "kind"))
     if as_json and as_csv:
         raise typer.BadParameter("choose one of --json and --csv", param_hint="--csv")
     ws = workspace()
@@ -92,19 +88,23 @@ def report_cmd(
     as_csv: bool = typer.Option(False, "--csv", help="CSV on stdout: report, discipline, id, label, ..."),
 ) -> None:
     """Concepts without definition, evidence, training example or benchmark item; relations without
-    evidence. Exit code 1 when any of them has findings."""
+    evidence; facts the review gate holds back. Exit code 1 when any of the reports has findings
+    (facts waiting for review are not findings)."""
     from syllabus.debug.queries import graph_report
+    from syllabus.extract.review import held_back
 
     if as_json and as_csv:
         raise typer.BadParameter("choose one of --json and --csv", param_hint="--csv")
     ws = workspace()
     names = disciplines(ws, discipline)
     rows_limit = limit if (limit or as_json or as_csv) else TEXT_LIMIT
+    c = ws.config.compile
     with transaction(ws) as session:
         data = graph_report(session, names, rows_limit)
+        held = held_back(session, names, c.min_confidence, c.include_proposed)
     findings = sum(r["count"] for d in data.values() for r in d.values())
     if as_json:
-        emit_json({"findings": findings, "disciplines": data})
+        emit_json({"findings": findings, "disciplines": data, "review": held})
     elif as_csv:
         flat = [{"report": name, "discipline": d, **row} for d, reports in data.items()
                 for name, r in reports.items() for row in r["rows"]]
@@ -125,5 +125,9 @@ def report_cmd(
                         typer.echo(f"  {row['id']}  {row['label'] or ''}  [{row['origin']}]")
                 if len(r["rows"]) < r["count"]:
                     typer.echo(f"  ... {r['count'] - len(r['rows'])} more")
+        for d, h in held.items():
+            if h["held_back"] or h["waiting"]:
+                typer.echo(f"{d} review gate: {h['held_back']} facts held back from compile, "
+                           f"{h['waiting']} facts waiting for review (`syllabus review -d {d}`)")
     if findings:
         raise typer.Exit(1)

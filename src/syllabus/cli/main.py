@@ -6,7 +6,23 @@ from typing import Optional
 import typer
 
 from syllabus import __version__
-from syllabus.cli import bench, concepts, corpus, db, diagnose, experiment, extract, gaps, loop, ontology, repair, review, train
+from syllabus.cli import (
+    bench,
+    concepts,
+    corpus,
+    db,
+    diagnose,
+    discipline,
+    experiment,
+    extract,
+    gaps,
+    loop,
+    ontology,
+    repair,
+    report,
+    review,
+    train,
+)
 from syllabus.cli import compile as compile_cli
 from syllabus.cli.common import (
     STATE,
@@ -21,6 +37,7 @@ from syllabus.cli.common import (
 app = typer.Typer(cls=SyllabusGroup, no_args_is_help=True, add_completion=False,
                   help="Syllabus: compile ontologies and corpora into training data you can debug.")
 app.add_typer(db.app, name="db")
+app.add_typer(discipline.app, name="discipline")
 app.add_typer(ontology.app, name="ontology")
 app.add_typer(concepts.app, name="concepts")
 app.add_typer(extract.chains_app, name="chains")
@@ -34,11 +51,12 @@ app.add_typer(compile_cli.builds_app, name="builds")
 app.command("repair")(repair.repair_cmd)
 app.command("loop")(loop.loop_cmd)
 app.command("train")(train.train_cmd)
+app.command("report")(report.report_cmd)
 app.add_typer(experiment.app, name="experiment")
 app.add_typer(gaps.app, name="gaps")
 app.add_typer(review.app, name="review")
 app.add_typer(bench.app, name="bench")
-app.add_typer(bench.bench_run.results_app, name="results")  # `bench` imports bench_run at its end
+app.add_typer(bench.bench_run.results_app, name="results")
 
 
 def _version(value: bool) -> None:
@@ -59,12 +77,22 @@ def main(
 
 
 @app.command("init")
-def init_cmd(path: str = typer.Argument(".", help="Folder to scaffold.")) -> None:
-    """Scaffold a workspace: syllabus.toml, ontologies/, corpora/."""
-    from syllabus.config import init_workspace
+def init_cmd(
+    path: str = typer.Argument(".", help="Folder to scaffold."),
+    discipline_name: Optional[str] = typer.Option(None, "--discipline", help="Also declare this discipline."),
+    prefix: Optional[str] = typer.Option(None, "--prefix", help="CURIE prefix of that discipline (with --discipline)."),
+    iri: Optional[str] = typer.Option(None, "--iri", help="IRI namespace of the prefix (see `discipline add`)."),
+) -> None:
+    """Scaffold a workspace: syllabus.toml, ontologies/, corpora/ (and one discipline)."""
+    from syllabus.config_edit import init_workspace
 
-    root = init_workspace(path)
-    info(f"created workspace {root}")
+    if (prefix or iri) and not discipline_name:
+        raise typer.BadParameter("needs --discipline NAME", param_hint="--prefix/--iri")
+    if discipline_name and not prefix:
+        raise typer.BadParameter("pass --prefix P with --discipline", param_hint="--prefix")
+    root = init_workspace(path, discipline={"name": discipline_name, "prefix": prefix, "iri": iri}
+                          if discipline_name else None)
+    info(f"created workspace {root}" + (f" with discipline {discipline_name}" if discipline_name else ""))
 
 
 @app.command("status")

@@ -38,8 +38,14 @@ def import_cmd(
     else:
         names = [discipline] if discipline else ws.discipline_names()
         jobs = [(name, f) for name in names for f in declared_files(ws, name)]
-    with transaction(ws) as session:
-        reports = [import_file(session, ws, name, f, fmt, force) for name, f in jobs]
+    from syllabus.cli.common import STATE
+    from syllabus.cli.progress import progress_bar
+
+    reports = []
+    with transaction(ws) as session, progress_bar("ontology import", quiet=STATE.quiet or as_json) as update:
+        for n, (name, f) in enumerate(jobs):
+            update(n, len(jobs), Path(f).name)
+            reports.append(import_file(session, ws, name, f, fmt, force))
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return
@@ -51,7 +57,17 @@ def import_cmd(
 
 def _discipline_for(ws, path: Path, name: Optional[str]) -> str:
     if name:
-        ws.discipline(name)
+        if name not in ws.discipline_names():
+            from syllabus.cli.common import STATE
+            from syllabus.config import add_discipline_command
+            from syllabus.config_edit import guess_prefix
+            from syllabus.errors import SyllabusError
+
+            given = path if path.is_absolute() or (Path.cwd() / path).exists() else ws.path(path)
+            command = add_discipline_command(name, guess_prefix(name, given), str(path), STATE.workspace)
+            again = command.split(" discipline add ")[0] + f" ontology import --discipline {name}"
+            raise SyllabusError("E004", name=name, known=", ".join(ws.discipline_names()) or "(none declared)",
+                                command=f"{command}` then `{again}")
         return name
     target = ws.path(path).resolve()
     owners = [d.name for d in ws.config.disciplines if any(ws.path(p).resolve() == target for p in d.ontologies)]

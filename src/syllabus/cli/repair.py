@@ -21,23 +21,12 @@ def repair_cmd(
 ) -> None:
     """Render targeted patch examples for gaps (allocated by score) through the incremental compiler."""
     from syllabus.cli.compile import print_compile
-    from syllabus.compile.pipeline import build_root, run_compile
-    from syllabus.debug.repair import mark_built, plan_repair, select_gaps
+    from syllabus.workflows.repair import repair_and_compile
 
     if not gap and not open_gaps:
         raise typer.BadParameter("pass --gap ID (repeatable) or --open")
-    ws = workspace()
-    chosen: list[str] = []
-
-    def prepare(session):
-        rows = select_gaps(session, gap, run)
-        chosen.extend(r.id for r in rows)
-        return plan_repair(session, rows, budget, accept_proposed=accept_proposed, seed=ws.config.compile.seed)
-
-    def after(session, staged):
-        mark_built(session, chosen, staged.build_id if staged else None)
-
-    outcome = run_compile(ws, root=build_root(ws), plan=plan, wait=wait, prepare=prepare, after=after)
+    outcome = repair_and_compile(workspace(), gap_ids=gap, run=run, budget=budget, accept_proposed=accept_proposed,
+                                 plan=plan, wait=wait)
     repair_plan = outcome.prepared
     if as_json:
         emit_json({"repair": repair_plan.to_dict(), "compile": outcome.report()})

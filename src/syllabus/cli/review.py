@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import getpass
 import os
+from pathlib import Path
 from typing import Optional
 
 import typer
 
 from syllabus.cli.common import SyllabusGroup, disciplines, emit_json, info, table, transaction, workspace
+from syllabus.errors import check_choice
 
 app = typer.Typer(cls=SyllabusGroup, invoke_without_command=True,
                   help="Review extracted facts: list what waits (default), accept or reject by id.")
@@ -33,9 +35,8 @@ def list_cmd(
     from syllabus.extract.review import KINDS, proposed_facts
 
     kinds = tuple(kind or KINDS)
-    bad = [k for k in kinds if k not in KINDS]
-    if bad:
-        raise typer.BadParameter(f"unknown kind {bad[0]!r}; use one of {', '.join(KINDS)}", param_hint="--kind")
+    for k in kinds:
+        check_choice("--kind", k, KINDS)
     ws = workspace()
     names = disciplines(ws, discipline)
     with transaction(ws) as session:
@@ -88,3 +89,38 @@ def reject_cmd(
 ) -> None:
     """Reject facts: they leave the graph and never come back on re-extraction."""
     _decide(ids, "reject", by, note, as_json)
+
+
+@app.command("apply")
+def apply_cmd(
+    path: Path = typer.Argument(..., help="An `ontology export --include-proposed` file, edited."),
+    discipline: Optional[str] = typer.Option(None, "--discipline", "-d", help="The discipline it was exported from."),
+    by: Optional[str] = typer.Option(None, "--by", help="Reviewer (default: $SYLLABUS_REVIEWER, else the user)."),
+    plan: bool = typer.Option(False, "--plan", help="Print the decisions the file holds; record nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Record the decisions of an edited export: a deleted proposed fact is rejected, one whose
+    PROPOSED mark was removed is accepted, a deleted definition is rejected; marked ones wait."""
+    from syllabus.cli.common import pick_discipline
+    from syllabus.extract.review import decide
+    from syllabus.extract.review_file import file_decisions
+    from syllabus.ontology.curie import workspace_curies
+
+    ws = workspace()
+    name = pick_discipline(ws, discipline, f"the review of {path}")
+    with transaction(ws) as session:
+        found = file_decisions(session, name, path, workspace_curies(ws))
+        done = []
+        if not plan:
+            note = f"from {path.name}"
+            for decision in ("accept", "reject"):
+                if found[decision]:
+                    done += decide(session, found[decision], decision, _reviewer(by), note)
+    if as_json:
+        emit_json({"plan": plan, **found, "decisions": done})
+        return
+    verb = "would " if plan else ""
+    typer.echo(f"{path}: {verb}accept {len(found['accept'])}, {verb}reject {len(found['reject'])}")
+    for decision in ("accept", "reject"):
+        for fact_id in found[decision]:
+            typer.echo(f"  {decision} {fact_id}")

@@ -42,7 +42,8 @@ from syllabus.compile.fingerprint import (
 )
 from syllabus.compile.graph import Graph, Usability
 from syllabus.compile.index_file import read_index
-from syllabus.compile.renderers import Choice, Reader, Renderer, renderers
+from syllabus.compile.registry import renderers
+from syllabus.compile.renderers import Choice, Reader, Renderer
 from syllabus.compile.selector import Selector
 from syllabus.compile.templates import Templates
 from syllabus.compile.workers import (

@@ -273,7 +273,7 @@ def export_build(examples_path: Path, fmt: str, out: Path, *, validation: float 
     if fmt not in EXPORTERS:
         raise SyllabusError("E072", format=fmt, known=", ".join(exporter_names()))
     if not 0.0 <= validation < 1.0:
-        raise ValueError(f"validation ratio must be in [0, 1), got {validation}")
+        raise SyllabusError("E151", option="--validation", value=validation, expected="in [0, 1), such as 0.1")
     examples = read_examples(Path(examples_path))
     splits: dict[str, Optional[list[Example]]] = {"train": [], "validation": [] if validation > 0 else None}
     for example in examples:

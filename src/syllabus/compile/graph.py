@@ -12,9 +12,11 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, select
 from sqlalchemy.orm import Session
 
+from syllabus.config import CompileConfig
+from syllabus.store import gate
 from syllabus.store.tables import Chain, Chunk, Concept, Document, Evidence, Gap, Label, Relation
 
 C, L, R, E, K, D, H = (t.__table__ for t in (Concept, Label, Relation, Evidence, Chunk, Document, Chain))
@@ -108,13 +110,22 @@ class GapView:
 @dataclass(frozen=True)
 class Usability:
     include_proposed: bool = True
-    min_confidence: float = 0.5
+    min_confidence: float = CompileConfig.model_fields["min_confidence"].default
 
     def relation_condition(self):
-        ok = R.c.status == "asserted"
-        if self.include_proposed:
-            ok = or_(ok, and_(R.c.status == "proposed", R.c.confidence >= self.min_confidence))
-        return ok
+        return gate.relation_passes(self.min_confidence, self.include_proposed)
+
+    def definition_column(self):
+        """A concept's definition as compile sees it: one the review gate holds back reads as none."""
+        return case((gate.definition_held(self.min_confidence, self.include_proposed), None),
+                    else_=C.c.definition).label("definition")
+
+    def concept_condition(self):
+        """Concepts compile renders (see :mod:`syllabus.store.gate`)."""
+        return and_(_CONCEPT_OK, gate.concept_passes(self.min_confidence, self.include_proposed))
+
+    def concept_columns(self) -> tuple:
+        return (C.c.id, C.c.discipline, C.c.pref_label, self.definition_column(), C.c.type)
 
 
 _CONCEPT_OK = and_(C.c.status == "active", C.c.origin != "external", C.c.pref_label.is_not(None))
@@ -142,8 +153,8 @@ class Graph:
             return
         # concept, relation and evidence rows (the bulk of a load) are unpacked by position: a row's
         # attribute lookup by name costs more than the rest of its handling
-        concept_rows = self.session.execute(select(*_CONCEPT_COLUMNS).where(C.c.discipline == discipline,
-                                                                            _CONCEPT_OK)).all()
+        concept_rows = self.session.execute(select(*self.usability.concept_columns()).where(
+            C.c.discipline == discipline, self.usability.concept_condition())).all()
         ids = {r[0] for r in concept_rows}
         alts = _alt_labels(self.session, C.c.discipline == discipline, ids)
         cev = _evidence(self.session, E.c.concept_id, C.c.discipline == discipline, concept=True)
@@ -244,7 +255,8 @@ class Graph:
         return _sorted_edges(e for e in edges if self.concept(e.subject) and self.concept(e.object))
 
     def _load_concepts(self, ids: list[str]) -> None:
-        rows = self.session.execute(select(*_CONCEPT_COLUMNS).where(C.c.id.in_(ids), _CONCEPT_OK)).all()
+        rows = self.session.execute(select(*self.usability.concept_columns()).where(
+            C.c.id.in_(ids), self.usability.concept_condition())).all()
         found = {r[0] for r in rows}
         alts = _alt_labels(self.session, C.c.id.in_(ids), found)
         ev = _evidence(self.session, E.c.concept_id, E.c.concept_id.in_(ids), concept=True)
@@ -258,13 +270,12 @@ def _sorted_edges(edges) -> tuple[Edge, ...]:
     return tuple(sorted(edges, key=lambda e: (e.predicate, e.subject, e.object, e.relation)))
 
 
-_CONCEPT_COLUMNS = (C.c.id, C.c.discipline, C.c.pref_label, C.c.definition, C.c.type)
 _RELATION_COLUMNS = (R.c.id, R.c.discipline, R.c.subject_id, R.c.predicate, R.c.object_id, R.c.origin, R.c.status,
                      R.c.confidence, R.c.source)
 
 
 def _concept(r, alts, evidence) -> ConceptView:
-    """The view of a row of ``_CONCEPT_COLUMNS``."""
+    """The view of a row of :meth:`Usability.concept_columns`."""
     cid, discipline, label, definition, kind = r
     return ConceptView(cid, discipline, label, (definition or "").strip() or None, kind, tuple(alts), tuple(evidence))
 

@@ -12,6 +12,7 @@ distractors the model chose, the train chains to teach from. Each gap kind has i
 from __future__ import annotations
 
 from syllabus.compile.renderers import Choice, Reader, Renderer, Task, chain_context, phrase
+from syllabus.vocabulary import repair_kind
 
 
 def _concept_gap(r: Reader, g, ch: Choice) -> list[Task]:
@@ -77,14 +78,11 @@ _BY_KIND = {"concept_gap": _concept_gap, "weak_edge": _weak_edge, "missing_edge"
             "reasoning_break": _reasoning_break}
 
 
-_SUSPICIOUS = {"concept": "concept_gap", "relation": "weak_edge", "chain": "reasoning_break"}
-
-
 def _patch(r: Reader, gid: str, ch: Choice) -> list[Task]:
     g = r.gap(gid)
     if g is None:
         return []
-    kind = _SUSPICIOUS.get(g.unit.split(":", 1)[0], "") if g.kind == "suspicious" else g.kind
+    kind = repair_kind(g.kind, g.unit)
     return _BY_KIND[kind](r, g, ch) if kind in _BY_KIND else []
 
 

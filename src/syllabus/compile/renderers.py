@@ -5,14 +5,13 @@ units (and their fingerprints) are the example's dependencies, so a dependency c
 forgotten. Choices (true or false, which sibling, option order) are made from hashes of the
 seed and the unit, never from a random generator, so a compile is reproducible and an
 unrelated edit does not reshuffle other examples. Third-party renderers register under the
-``syllabus.renderers`` entry-point group.
+``syllabus.renderers`` entry-point group (:mod:`syllabus.compile.registry` finds them all).
 """
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib.metadata import entry_points
 from typing import Callable
 
 from syllabus.compile.graph import ConceptView, Graph, LabelView
@@ -373,14 +372,3 @@ BUILTIN = (
         ("how_related", _relation_how), ("true_false", _relation_true_false))),
     Renderer("chain", 2, "chain", (("explain", _chain_explain),)),
 )
-
-
-def renderers() -> dict[str, Renderer]:
-    """Built-in renderers plus those registered under the ``syllabus.renderers`` entry-point group."""
-    from syllabus.compile.patches import PATCH
-
-    found = {r.name: r for r in (*BUILTIN, PATCH)}
-    for ep in entry_points(group="syllabus.renderers"):
-        renderer = ep.load()
-        found[renderer.name] = renderer
-    return found

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from syllabus.compile.fingerprint import split_key
+from syllabus.compile.fingerprint import PRIMARY_KINDS, split_key
 from syllabus.errors import SyllabusError
-from syllabus.store.tables import Chain, Concept, Relation
+from syllabus.store.tables import Chain, Concept, Gap, Relation
 
 C, R, H = Concept.__table__, Relation.__table__, Chain.__table__
+# the table that holds each kind of job's discipline: every primary kind (a patch example's unit is a gap)
+_TABLE_OF_KIND = {"concept": C, "relation": R, "chain": H, "gap": Gap.__table__}
+assert set(_TABLE_OF_KIND) == set(PRIMARY_KINDS)
 
 
 @dataclass
@@ -54,7 +57,7 @@ class Selector:
 
 def _discipline_of(job: str, session: Session) -> str | None:
     kind, ident = split_key(job)
-    table = {"concept": C, "relation": R, "chain": H}[kind]
+    table = _TABLE_OF_KIND[kind]
     return session.scalar(select(table.c.discipline).where(table.c.id == ident))
 
 

@@ -12,6 +12,7 @@ import sys
 import time
 
 _start: float | None = None
+listener = None  # a callable(name) told of every finished phase (the CLI's progress line), tracing or not
 
 
 def enabled() -> bool:
@@ -24,7 +25,9 @@ def start() -> None:
 
 
 def phase(name: str) -> None:
-    """Report that *name* is done (a no-op unless tracing is on)."""
+    """Report that *name* is done (a no-op unless tracing is on or a listener is set)."""
+    if listener is not None:
+        listener(name)
     if not enabled():
         return
     t = time.perf_counter() - (_start if _start is not None else time.perf_counter())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from syllabus.corpus.model import HEADING, ChunkSpan, ReadResult
+from syllabus.errors import SyllabusError
 
 SECTION_SEPARATOR = " > "
 _SENTENCE_END = re.compile(r"[.?!][\"'\u201d\u2019)\]]* (?=\S)")
@@ -23,7 +24,7 @@ _SENTENCE_END = re.compile(r"[.?!][\"'\u201d\u2019)\]]* (?=\S)")
 def chunk_document(result: ReadResult, max_words: int = 200) -> list[ChunkSpan]:
     """The chunks of *result*, in document order."""
     if max_words < 1:
-        raise ValueError("max_words must be at least 1")
+        raise SyllabusError("E151", option="max_words", value=max_words, expected="of at least 1")
     text = result.text
     chunks: list[ChunkSpan] = []
     path: list[tuple[int, str]] = []

@@ -49,9 +49,10 @@ from syllabus.compile.graph import Usability
 from syllabus.debug.unit_keys import fill_gap_concepts
 from syllabus.errors import SyllabusError
 from syllabus.store.tables import Chain, Concept, Evidence, Example, Gap, Item, ItemUnit, Relation, Result, Run
+from syllabus.vocabulary import GAP_KINDS, ITEM_LEVELS
 
-KINDS = ("concept_gap", "weak_edge", "reasoning_break", "missing_edge", "suspicious")
-LEVELS = ("L1", "L2", "L3", "EXT")
+KINDS = GAP_KINDS  # the report lists kinds, and sorts gaps of equal score, in this order
+LEVELS = ITEM_LEVELS
 PROBE_LEVEL = {"concept": "L1", "relation": "L2", "chain": "L3"}
 DETAIL_FAILURES = 20  # failed items described per gap (the items list is always complete)
 EVIDENCE_SENTENCES = 5
@@ -134,7 +135,7 @@ def diagnose(session: Session, run_id: str, split: str = "dev", *, max_path: int
              usability: Usability = Usability(), write: bool = True) -> DiagnosisReport:
     """Diagnose run *run_id* on *split* items, write its gaps (unless *write* is false), return the report."""
     if split != "dev":
-        raise ValueError("diagnosis reads dev items only; test items are for measuring improvement")
+        raise SyllabusError("E152", split=split)
     run = session.execute(select(RN.c.id, RN.c.started).where(RN.c.id == run_id)).first()
     if run is None:
         raise SyllabusError("E081", run=run_id)

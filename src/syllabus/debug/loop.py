@@ -26,8 +26,8 @@ def run_loop(ws: Workspace, opts: LoopOptions, note=lambda _m: None) -> dict:
     from syllabus.bench.runs import RunOptions, run_bench
     from syllabus.compile.pipeline import build_root, run_compile
     from syllabus.debug.diagnose import diagnose
-    from syllabus.debug.repair import mark_built, plan_repair, select_gaps
     from syllabus.store import open_store
+    from syllabus.workflows.repair import repair_and_compile
 
     root = build_root(ws)
     note("compile")
@@ -46,16 +46,7 @@ def run_loop(ws: Workspace, opts: LoopOptions, note=lambda _m: None) -> dict:
     finally:
         st.close()
     note("repair + compile")
-    chosen: list[str] = []
-
-    def prepare(session):
-        rows = select_gaps(session, None, run["run"])
-        chosen.extend(r.id for r in rows)
-        return plan_repair(session, rows, opts.budget, accept_proposed=opts.accept_proposed,
-                           seed=ws.config.compile.seed)
-
-    after = run_compile(ws, root=root, prepare=prepare,
-                        after=lambda session, staged: mark_built(session, chosen, staged.build_id if staged else None))
+    after = repair_and_compile(ws, run=run["run"], budget=opts.budget, accept_proposed=opts.accept_proposed)
     build_before = before.staged.build_id if before.staged else _latest(before)
     return {
         "items": items.to_dict()["counts"],

@@ -16,14 +16,14 @@ from sqlalchemy import JSON, Integer, String, and_, case, cast, exists, func, li
 from sqlalchemy.orm import Session
 
 from syllabus.debug.unit_keys import pair_ids, position, prefixed
-from syllabus.errors import SyllabusError
+from syllabus.errors import SyllabusError, check_choice
 from syllabus.store.tables import Chain, Concept, Evidence, Example, ExampleDep, Gap, ItemUnit, Relation, Run
+from syllabus.vocabulary import GAP_KINDS, GAP_STATUSES
 
 C, R, H, G, E, X, XD, IU, RN = (t.__table__ for t in (Concept, Relation, Chain, Gap, Evidence, Example, ExampleDep,
                                                       ItemUnit, Run))
 
-KINDS = ("concept_gap", "weak_edge", "reasoning_break", "missing_edge", "suspicious")
-STATUSES = ("open", "patched", "verified", "dismissed")
+KINDS, STATUSES = GAP_KINDS, GAP_STATUSES
 SORTS = ("score", "kind")
 HIERARCHY = ("is_a", "part_of")
 LIVE = ("asserted", "proposed")  # relation statuses that count as graph edges here
@@ -65,8 +65,9 @@ def list_gaps(session: Session, *, discipline: str | None = None, kind: str | No
               status: str | None = None, min_score: float | None = None, under: str | None = None,
               run: str | None = None, sort: str = "score", limit: int | None = None) -> list[dict]:
     """Gaps matching every given filter, best score first (or by kind), each with its unit's label."""
-    if sort not in SORTS:
-        raise ValueError(f"sort must be one of {SORTS}")
+    check_choice("--sort", sort, SORTS)
+    check_choice("--kind", kind, KINDS)
+    check_choice("--status", status, STATUSES)
     if under is not None and session.scalar(select(C.c.id).where(C.c.id == under)) is None:
         raise SyllabusError("E030", id=under)
     if run is not None and session.scalar(select(RN.c.id).where(RN.c.id == run)) is None:

@@ -23,10 +23,12 @@ from sqlalchemy.orm import Session
 from syllabus.compile.fingerprint import digest
 from syllabus.errors import SyllabusError
 from syllabus.store.ids import relation_id
-from syllabus.store.tables import Chain, Evidence, Gap, GraphChange, Item, Relation, Result
+from syllabus.store.tables import Chain, Concept, Evidence, Gap, GraphChange, Item, Relation, Result
+from syllabus.vocabulary import repair_kind
 
-G, H, R, E, I, S, J = (t.__table__ for t in (Gap, Chain, Relation, Evidence, Item, Result, GraphChange))
+G, H, R, E, I, S, J, C = (t.__table__ for t in (Gap, Chain, Relation, Evidence, Item, Result, GraphChange, Concept))
 PATCH_EXTRACTOR = ("syllabus.repair", "1")
+DEFINITION_OPTIONS = "term_to_definition"  # the L1 item kind whose options are definitions, not terms
 
 
 @dataclass
@@ -92,7 +94,7 @@ def plan_repair(session: Session, gaps: list, budget: int, *, accept_proposed: b
     shares = allocate([(g.id, g.score) for g in gaps], budget)
     for g in gaps:
         n = shares.get(g.id, 0)
-        kind = _effective_kind(g)
+        kind = repair_kind(g.kind, g.unit)
         repair: dict = {"examples": n}
         note = ""
         if n and kind == "concept_gap":
@@ -128,24 +130,31 @@ def mark_built(session: Session, gap_ids: list[str], build_id: str | None) -> No
         session.execute(update(G).where(G.c.id.in_(gap_ids)).values(build=build_id))
 
 
-def _effective_kind(g) -> str:
-    """Suspicious units are repaired like the kind their unit suggests."""
-    if g.kind != "suspicious":
-        return g.kind
-    return {"concept": "concept_gap", "relation": "weak_edge", "chain": "reasoning_break"}.get(
-        g.unit.split(":", 1)[0], g.kind)
-
-
 def _chosen_distractors(session: Session, g) -> list[str]:
-    """The wrong options the model picked on the gap's failed items, most frequent first."""
+    """The terms of the wrong options the model picked on the gap's failed items, most frequent first.
+
+    The patch examples ask for a term, so an option is named by the term of the concept behind it
+    (``trace["options"]``): a definition picked on a ``term_to_definition`` item becomes the term it
+    defines. An option with no concept behind it (an imported item) is taken as written, except
+    on items whose options are definitions."""
     items = json.loads(g.items or "[]")
-    rows = session.execute(select(I.c.choices, S.c.prediction).join(S, S.c.item_id == I.c.id)
+    rows = session.execute(select(I.c.choices, I.c.trace, I.c.kind, S.c.prediction).join(S, S.c.item_id == I.c.id)
                            .where(S.c.run_id == g.run_id, S.c.item_id.in_(items), S.c.correct == 0)).all()
-    counts: dict[str, int] = {}
-    for choices, prediction in rows:
+    picked: list[tuple[str | None, str | None]] = []  # (concept behind the option, its text when it is a term)
+    for choices, trace, kind, prediction in rows:
         options = json.loads(choices)
-        if 0 <= prediction < len(options):
-            counts[options[prediction]] = counts.get(options[prediction], 0) + 1
+        if not 0 <= prediction < len(options):
+            continue
+        behind = json.loads(trace or "{}").get("options") or []
+        concept = behind[prediction] if prediction < len(behind) else None
+        picked.append((concept, None if kind == DEFINITION_OPTIONS else options[prediction]))
+    wanted = sorted({c for c, _ in picked if c})
+    labels = dict(session.execute(select(C.c.id, C.c.pref_label).where(C.c.id.in_(wanted))).all()) if wanted else {}
+    counts: dict[str, int] = {}
+    for concept, text in picked:
+        term = labels.get(concept) or text
+        if term:
+            counts[term] = counts.get(term, 0) + 1
     return [text for text, _ in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
 
 

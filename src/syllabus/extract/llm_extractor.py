@@ -25,7 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from syllabus.errors import SyllabusError
 from syllabus.llm.client import LLMClient, Request, estimate, prompt_version
 from syllabus.ontology.vocab import CORE_PREDICATES
 from syllabus.store.batch import delete_ids
@@ -272,20 +271,8 @@ class LLMStage:
         delete_ids(session, C, gone)
 
 
-def check_extractors(names: list[str]) -> None:
-    """E188 for a name in ``[extract] extractors`` that no registry entry answers to."""
-    from syllabus.extract import registry
-
-    for name in names:
-        try:
-            registry.get(name)
-        except KeyError:
-            raise SyllabusError("E188", name=name, known=", ".join(sorted(registry.EXTRACTORS))) from None
-
-
 def llm_stage(ws, extractors: list[str], judge: bool = False) -> LLMStage | None:
-    """The LLM stage when ``llm`` is among *extractors* or *judge* is on (after checking every name), else None."""
-    check_extractors(extractors)
+    """The LLM stage when ``llm`` is among *extractors* or *judge* is on, else None (names: ``registry.check``)."""
     if NAME not in extractors and not judge:
         return None
     return LLMStage(ws, extracts=NAME in extractors, judges=judge)

@@ -7,11 +7,13 @@ pattern fires only when both ends link, so subject and object are the right noun
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from syllabus.extract.calibration import definition_confidence, relation_confidence
 from syllabus.extract.mentions import Mention
+from syllabus.extract.terms import GENERAL_NOUNS
 
-VERSION = "3"
+VERSION = "4"
 
 # (verb lemma, preposition or None) -> (predicate, reversed?, confidence)
 VERB_RULES: dict[tuple[str, str | None], tuple[str, bool, float]] = {
@@ -88,8 +90,16 @@ def _specialised(doc, m: Mention) -> bool:
     """A mention whose head carries a noun compound or possessive outside it names something
     narrower ("solar system", "daughter cells", "the bob's weight"): it does not link."""
     head = doc[m.end - 1]
-    return any(c.dep_ in ("compound", "poss") and not (m.start <= c.i < m.end) and c.pos_ in ("NOUN", "PROPN")
-               for c in head.children)
+    if any(c.dep_ in ("compound", "poss") and not (m.start <= c.i < m.end) and c.pos_ in ("NOUN", "PROPN")
+           for c in head.children):
+        return True
+    # a word outside that modifies a word inside is part of a longer term: "first class objects",
+    # "the two-point theorem" are not mentions of "class object" or "point theorem"
+    return any(doc[i].head.i != i and not (m.start <= c.i < m.end) and c.dep_ in _INNER_MODIFIERS
+               for i in range(m.start, m.end - 1) for c in doc[i].children)
+
+
+_INNER_MODIFIERS = {"amod", "compound", "nummod", "npadvmod", "advmod", "quantmod"}
 
 
 _GENERIC_ADJ = {"same", "other", "following", "above", "given", "such", "various", "several", "many", "few",
@@ -106,8 +116,8 @@ def _narrowed(doc, m: Mention) -> bool:
             continue
         if c.dep_ == "amod" and c.lower_ not in _GENERIC_ADJ:
             return True
-        if c.dep_ == "prep" and c.lower_ == "of" and c.i > head.i:
-            return True
+        if c.dep_ == "prep" and c.lower_ in ("of", "with", "without") and c.i > head.i:
+            return True  # "the velocity of the particle", "a string literal with an f prefix"
         if c.dep_ in ("nmod", "acl") and c.i > head.i:
             return True
     return False
@@ -159,7 +169,20 @@ def _span(*tokens):
 
 
 def find_relations(doc, mentions: list[Mention]) -> list[Found]:
-    """Every relation, definition, synonym and abbreviation pattern match in *doc*."""
+    """Every relation, definition, synonym and abbreviation pattern match in *doc*, with the
+    confidence calibrated for its pattern on judged facts (see :mod:`calibration`)."""
+    return [_calibrated(f) for f in _find_all(doc, mentions)]
+
+
+def _calibrated(f: Found) -> Found:
+    if f.kind == "relation":
+        return replace(f, confidence=relation_confidence(f.predicate, f.pattern, f.confidence))
+    if f.kind == "definition":
+        return replace(f, confidence=definition_confidence(f.pattern, f.confidence))
+    return f
+
+
+def _find_all(doc, mentions: list[Mention]) -> list[Found]:
     link = Linker(mentions, doc)
     out: list[Found] = []
     if not link.by_token:
@@ -221,7 +244,10 @@ def _pairs(link, subject_head, object_heads, predicate, reverse, confidence, pat
                 if subject_tok.i in link.narrowed or (predicate != "is_a" and object_tok.i in link.narrowed):
                     continue  # a narrower thing's facts are not the wider concept's
                 start, end = _span(s_tok, o_tok)
-                out.append(Found("relation", a, predicate, b, None, start, end, sent_span, confidence, pattern))
+                # "a unit circle is a circle": the narrower term names its genus; calibration keeps it apart
+                named = "|head" if predicate == "is_a" and subject_tok.lemma_.lower() == object_tok.lemma_.lower() else ""
+                out.append(Found("relation", a, predicate, b, None, start, end, sent_span, confidence,
+                                 pattern + named))
     return out
 
 
@@ -277,13 +303,27 @@ def _verb_patterns(verb, link, sent_span) -> list[Found]:
 
 _QUANTIFIERS = {"many", "several", "some", "few", "multiple", "various", "numerous", "two", "three", "more",
                 "most", "all", "any", "no"}
-_CONDITIONAL = {"if", "unless", "whether", "once", "until"}
+_CONDITIONAL = {"if", "unless", "whether", "once", "until", "when", "whenever", "while", "because", "since",
+                "although", "though"}
+# adverbs that say "not always": a statement carrying one is not a general fact
+_NOT_ALWAYS = {"usually", "often", "sometimes", "typically", "normally", "mostly", "generally", "frequently",
+               "rarely", "seldom", "occasionally", "commonly", "mainly", "largely", "just", "merely", "simply",
+               "probably", "perhaps", "possibly", "arguably", "essentially"}
+_SOME = {"most", "some", "many", "few", "several", "certain", "various"}
+
+
+def _not_always(verb) -> bool:
+    """"Containers usually are sequences", "most dummy variables are ...": true of some, not all."""
+    if any(c.dep_ == "advmod" and c.lower_ in _NOT_ALWAYS for c in verb.children):
+        return True
+    return any(d.lower_ in _SOME for s in _children(verb, "nsubj", "nsubjpass") for d in s.children
+               if d.dep_ in ("amod", "det", "nummod"))
 _HEDGES = {"may", "might", "could", "would", "should", "can"}
 
 
 def _conditional(verb) -> bool:
     """"If the module contains X", "whether X needs Y": a supposition, not a statement."""
-    return any(c.dep_ == "mark" and c.lower_ in _CONDITIONAL for c in verb.children) or (
+    return any(c.dep_ in ("mark", "advmod") and c.lower_ in _CONDITIONAL for c in verb.children) or (
         verb.dep_ in ("advcl", "ccomp") and any(c.dep_ == "mark" and c.lower_ in _CONDITIONAL
                                                   for c in verb.head.children if c.i < verb.i))
 
@@ -292,7 +332,7 @@ def _qualifier(verb) -> str:
     """Pattern suffixes that calibration keeps apart: a hedged verb ("can cause") and a subject
     that names one thing ("the class needs") are weaker evidence of a general fact."""
     out = ""
-    if any(c.dep_ == "aux" and c.lower_ in _HEDGES for c in verb.children):
+    if any(c.dep_ == "aux" and c.lower_ in _HEDGES for c in verb.children) or _not_always(verb):
         out += "|hedged"
     subjects = _children(verb, "nsubj", "nsubjpass")
     if subjects and not _generic_reference(subjects[0]):
@@ -310,11 +350,13 @@ def _indefinite(attr, subj) -> bool:
 
 def _copula_patterns(be, link, sent_span, sent) -> list[Found]:
     out = []
-    if _negated(be) or _conditional(be) or _children(be, "aux"):
-        return out  # "X is not a Y", "if X is a Y", "X must be a Y" state nothing about X
+    if _negated(be) or _conditional(be) or _children(be, "aux") or _not_always(be):
+        return out  # "X is not a Y", "if X is a Y", "X must be a Y", "Xs usually are Ys" state nothing about X
     subjects = [s for s in _children(be, "nsubj")
                 if not any(c.lower_ in _SPECIFIC_DET - {"the"} for c in s.children if c.dep_ in ("det", "poss"))]
     for attr in _children(be, "attr"):
+        if _children(attr, "predet", "quantmod") or any(c.lower_ == "half" for c in attr.children):
+            continue  # "half a rectangle" is no kind of thing
         head_lemma = attr.lemma_.lower()
         of = _pobj(attr, "of")
         for subj in subjects:
@@ -341,19 +383,22 @@ def _copula_patterns(be, link, sent_span, sent) -> list[Found]:
 
 
 _NOT_A_GENUS = {"example", "idea", "way", "thing", "one", "lot", "bit", "problem", "question", "good", "case",
-               "matter", "reason", "point", "part", "result"}
+               "matter", "reason", "point", "part", "result", "topic", "area", "field", "subject", "story"}
 
 
 _EVALUATIVE = {"interesting", "good", "great", "nice", "powerful", "useful", "simple", "important", "easy",
-               "convenient", "handy", "popular", "excellent", "bad", "common", "typical", "usual", "special"}
+               "convenient", "handy", "popular", "excellent", "bad", "common", "typical", "usual", "special",
+               "complicated", "hard", "difficult", "notorious", "tricky", "confusing", "elegant", "beautiful",
+               "fascinating", "subtle", "significant", "basic", "fundamental", "key", "major", "central"}
 
 
 def _defines(be, attr) -> bool:
     """A copula that states what something is: not denied, hedged or conditional, naming one genus
     ("a sequence", "an object"), not a list of things, "an example" or "an interesting system"."""
     return not _negated(be) and not _children(be, "aux", "mark") and attr.pos_ in ("NOUN", "PROPN") \
-        and attr.lemma_.lower() not in _NOT_A_GENUS and not _children(attr, "conj") \
-        and not any(c.dep_ == "amod" and c.lower_ in _EVALUATIVE for c in attr.children)
+        and attr.lemma_.lower() not in _NOT_A_GENUS and attr.lemma_.lower() not in GENERAL_NOUNS \
+        and not _children(attr, "conj") \
+        and not any(c.dep_ == "amod" and (c.lower_ in _EVALUATIVE or _children(c, "advmod")) for c in attr.children)
 
 
 def _whole_subject(link, subject_head, sent):
@@ -377,9 +422,10 @@ def _definition(link, subject_head, sent, pattern, sent_span) -> list[Found]:
     words = [t for t in sent if not t.is_punct and not t.is_space]
     if m is None or not 6 <= len(words) <= 60 or not sent.text.rstrip().endswith("."):
         return []  # a definition is a whole declarative sentence
-    plural = subject_head.pos_ == "NOUN" and subject_head.lemma_.lower() != subject_head.lower_
-    if plural and any(c.lower_ == "the" for c in subject_head.children):
-        return []  # "the parameters are ..." lists particular ones
+    if any(c.lower_ == "the" for c in subject_head.children if c.dep_ == "det"):
+        return []  # "the parameters are ...", "the matrix is a notoriously hard topic": about particular ones
+    # "a unit circle is a circle whose ..." speaks of any one; calibration keeps it apart from bare subjects
+    pattern += "|indefinite" if any(c.lower_ in ("a", "an") for c in subject_head.children if c.dep_ == "det") else ""
     text = sent.doc.text[subject_head.left_edge.idx:sent.end_char].strip()  # without a lead-in ("IPython: ...")
     return [Found("definition", m.concept_ids, None, (), text, m.start_char, m.end_char, sent_span,
                   0.8, f"definition:{pattern}")]

@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 
 from syllabus.config import ExtractConfig
 from syllabus.extract.parse import TERMS
-from syllabus.extract.terms import GENERAL_NOUNS, TermOccurrence, TermStats, looks_like_name, specificity, termhood
+from syllabus.extract.terms import (
+    FRAGMENT_SUFFIXES,
+    GENERAL_NOUNS,
+    TermOccurrence,
+    TermStats,
+    looks_like_name,
+    looks_like_proper_noun,
+    specificity,
+    termhood,
+)
 from syllabus.store.tables import Chunk, ChunkExtraction, Concept, Document, Label
 
 K, D, X, C, L = (t.__table__ for t in (Chunk, Document, ChunkExtraction, Concept, Label))
@@ -75,8 +84,10 @@ def admissible(norm: str, stats: TermStats, total: int, cfg: ExtractConfig) -> b
     if " " not in norm:
         if all(surface.isupper() for surface in stats.surfaces[norm]):
             return True  # an acronym ("ER", "ATP"): merged with its expansion when one is found
-        return len(norm) >= 3 and norm not in GENERAL_NOUNS and specificity(norm, stats.frequency[norm], total) >= \
-            cfg.single_word_specificity
+        if len(norm) < 3 or norm in GENERAL_NOUNS or norm in FRAGMENT_SUFFIXES \
+                or looks_like_proper_noun(stats.surfaces[norm]):
+            return False
+        return specificity(norm, stats.frequency[norm], total) >= cfg.single_word_specificity
     return not looks_like_name(stats.surfaces[norm])
 
 

@@ -12,10 +12,11 @@ import hashlib
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from syllabus.errors import SyllabusError
+from syllabus.errors import SyllabusError, check_choice
+from syllabus.store import gate
 from syllabus.store.tables import Chunk, Concept, Document, Evidence, Relation, ReviewDecision
 
 C, R, E, K, D, V = (t.__table__ for t in (Concept, Relation, Evidence, Chunk, Document, ReviewDecision))
@@ -57,9 +58,11 @@ def _evidence(session: Session, where, limit: int = 2) -> tuple[dict, ...]:
 
 
 def proposed_facts(session: Session, disciplines: list[str], kinds: tuple[str, ...] = KINDS,
-                   min_confidence: float = 0.5, limit: int | None = None) -> list[Proposed]:
-    """Facts of *disciplines* that wait for a decision, in a stable order (relations by falling confidence)."""
+                   min_confidence: float = 0.5, limit: int | None = None, evidence: bool = True) -> list[Proposed]:
+    """Facts of *disciplines* that wait for a decision, in a stable order (relations by falling confidence);
+    ``evidence=False`` skips reading the evidence (for counts)."""
     out: list[Proposed] = []
+    _ev = _evidence if evidence else (lambda *_args: ())
     labels = dict(session.execute(select(C.c.id, C.c.pref_label).where(C.c.discipline.in_(disciplines))).all())
     if "relation" in kinds:
         decided = _decided(session, "relation")
@@ -70,22 +73,27 @@ def proposed_facts(session: Session, disciplines: list[str], kinds: tuple[str, .
                 continue
             out.append(Proposed(r.id, "relation", r.discipline,
                                 f"{labels.get(r.subject_id, r.subject_id)} {r.predicate} {labels.get(r.object_id, r.object_id)}",
-                                r.confidence, r.confidence < min_confidence, _evidence(session, E.c.relation_id == r.id)))
-    concepts = session.execute(select(C.c.id, C.c.discipline, C.c.pref_label, C.c.definition).where(
+                                r.confidence, r.confidence < min_confidence, _ev(session, E.c.relation_id == r.id)))
+    concepts = session.execute(select(C.c.id, C.c.discipline, C.c.pref_label, C.c.definition,
+                                      C.c.definition_confidence).where(
         C.c.discipline.in_(disciplines), C.c.origin == "extracted", C.c.status == "active").order_by(C.c.id)).all()
     if "concept" in kinds:
         decided = _decided(session, "concept")
+        held = set(session.scalars(select(C.c.id).where(C.c.discipline.in_(disciplines), C.c.origin == "extracted",
+                                                        ~gate.concept_passes(min_confidence, True))))
         for c in concepts:
             if (c.id, "") not in decided:
-                out.append(Proposed(c.id, "concept", c.discipline, c.pref_label, None, False,
-                                    _evidence(session, E.c.concept_id == c.id, 1)))
+                out.append(Proposed(c.id, "concept", c.discipline, c.pref_label, None, c.id in held,
+                                    _ev(session, E.c.concept_id == c.id, 1)))
     if "definition" in kinds:
         decided = _decided(session, "definition")
         for c in concepts:
             if c.definition and (c.id, text_sha(c.definition)) not in decided:
+                confidence = 1.0 if c.definition_confidence is None else c.definition_confidence
                 out.append(Proposed(DEFINITION_PREFIX + c.id, "definition", c.discipline,
-                                    f"{c.pref_label}: {' '.join(c.definition.split())}", None, False,
-                                    _evidence(session, and_(E.c.concept_id == c.id,
+                                    f"{c.pref_label}: {' '.join(c.definition.split())}", confidence,
+                                    confidence < min_confidence,
+                                    _ev(session, and_(E.c.concept_id == c.id,
                                                             E.c.extractor == "syllabus.definition"), 1)))
     return out[:limit] if limit else out
 
@@ -95,8 +103,7 @@ def decide(session: Session, ids: list[str], decision: str, reviewer: str, note:
     """Record *decision* (accept | reject) on each fact id and apply it; all or nothing.
 
     Unknown ids raise E160 before anything is written; deciding a fact again replaces the decision."""
-    if decision not in ("accept", "reject"):
-        raise ValueError(decision)
+    check_choice("decision", decision, ("accept", "reject"))
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
     targets = []
     for fact_id in ids:
@@ -144,11 +151,19 @@ def apply_decisions(session: Session, discipline: str) -> dict[str, int]:
         elif r.kind == "concept" and r.decision == "reject":
             res = session.execute(Concept.__table__.delete().where(C.c.id == r.target, C.c.origin == "extracted"))
             counts["concepts_removed"] += res.rowcount or 0
-        elif r.kind == "definition" and r.decision == "reject":
+        elif r.kind == "definition":
             definition = session.scalar(select(C.c.definition).where(C.c.id == r.target))
-            if definition and text_sha(definition) == r.text_sha:
-                session.execute(update(C).where(C.c.id == r.target).values(definition=None))
+            if not definition or text_sha(definition) != r.text_sha:
+                continue
+            if r.decision == "reject":
+                session.execute(update(C).where(C.c.id == r.target).values(definition=None,
+                                                                           definition_confidence=None))
                 counts["definitions_cleared"] += 1
+            else:  # accepted: compiled whatever the gate says
+                res = session.execute(update(C).where(C.c.id == r.target, or_(
+                    C.c.definition_confidence.is_(None), C.c.definition_confidence != 1.0)).values(
+                    definition_confidence=1.0))
+                counts["accepted"] += res.rowcount or 0
     return counts
 
 
@@ -158,18 +173,32 @@ def rejected_concepts(session: Session, discipline: str) -> frozenset[str]:
                                                               V.c.decision == "reject")))
 
 
-def rejected_definitions(session: Session, discipline: str) -> set[tuple[str, str]]:
-    """(concept id, text hash) of definitions a reviewer rejected."""
+def definition_decisions(session: Session, discipline: str, decision: str) -> set[tuple[str, str]]:
+    """(concept id, text hash) of definitions a reviewer accepted or rejected (*decision*)."""
     return {(r.target, r.text_sha) for r in session.execute(
         select(V.c.target, V.c.text_sha).where(V.c.discipline == discipline, V.c.kind == "definition",
-                                               V.c.decision == "reject"))}
+                                               V.c.decision == decision))}
 
 
-def held_back(session: Session, disciplines: list[str], min_confidence: float) -> dict[str, int]:
-    """Per discipline, proposed relations that compile leaves out until reviewed (below the gate)."""
-    rows = session.execute(select(R.c.discipline, func.count()).where(
-        R.c.discipline.in_(disciplines), R.c.status == "proposed", R.c.confidence < min_confidence)
-        .group_by(R.c.discipline)).all()
-    counts = dict.fromkeys(disciplines, 0)
-    counts.update({d: n for d, n in rows})
+def held_back(session: Session, disciplines: list[str], min_confidence: float,
+              include_proposed: bool = True) -> dict[str, dict[str, int]]:
+    """Per discipline: extracted relations, definitions and concepts the review gate keeps out of
+    compile (``held_back``, see :mod:`syllabus.store.gate`) and all facts that wait for a decision
+    (``waiting``)."""
+    counts = {d: {"held_back": 0, "waiting": 0} for d in disciplines}
+    queries = (
+        select(R.c.discipline, func.count()).where(R.c.origin == "extracted", R.c.status == "proposed",
+                                                   ~gate.relation_passes(min_confidence, include_proposed))
+        .where(R.c.discipline.in_(disciplines)).group_by(R.c.discipline),
+        select(C.c.discipline, func.count()).where(gate.definition_held(min_confidence, include_proposed))
+        .where(C.c.discipline.in_(disciplines)).group_by(C.c.discipline),
+        select(C.c.discipline, func.count()).where(C.c.origin == "extracted", C.c.status == "active",
+                                                   ~gate.concept_passes(min_confidence, include_proposed))
+        .where(C.c.discipline.in_(disciplines)).group_by(C.c.discipline),
+    )
+    for query in queries:
+        for d, n in session.execute(query):
+            counts[d]["held_back"] += n
+    for fact in proposed_facts(session, disciplines, min_confidence=min_confidence, evidence=False):
+        counts[fact.discipline]["waiting"] += 1
     return counts

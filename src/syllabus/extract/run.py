@@ -22,16 +22,17 @@ from sqlalchemy.orm import Session
 
 from syllabus.config import Workspace
 from syllabus.extract import registry
+from syllabus.extract.calibration import sense_threshold
 from syllabus.extract.llm_extractor import DEFINITION as LLM_DEFINITION
 from syllabus.extract.llm_extractor import SOURCE as LLM_SOURCE
 from syllabus.extract.llm_extractor import llm_stage
 from syllabus.extract.mentions import LabelIndex, Mention
 from syllabus.extract.nlp import from_bytes, load_pipeline, model_id
 from syllabus.extract.parse import parse_pending, refresh_terms
+from syllabus.extract.resolve import Resolution, discipline_stats, resolve
+from syllabus.extract.review import apply_decisions, definition_decisions, rejected_concepts, text_sha
 from syllabus.extract.senses import VERSION as SENSES_VERSION
 from syllabus.extract.senses import SenseProfiles, rejected_senses, sense_profiles
-from syllabus.extract.review import apply_decisions, rejected_concepts, rejected_definitions, text_sha
-from syllabus.extract.resolve import Resolution, discipline_stats, resolve
 from syllabus.extract.terms import VERSION as TERMS_VERSION
 from syllabus.ontology.sync import ensure_discipline
 from syllabus.store.batch import delete_ids
@@ -81,6 +82,7 @@ def extract(session: Session, ws: Workspace, disciplines: list[str], workers: in
     """Run every stage for *disciplines* inside the caller's transaction (*judge*: as [extract] judge;
     *llm*: the stage :func:`llm_extractor.prefetch` returned, whose answers are cached already)."""
     cfg = ws.config.extract
+    registry.check(cfg.extractors)
     llm = llm or llm_stage(ws, cfg.extractors, cfg.judge or judge)  # checks the names; None unless the LLM is used
     nlp = load_pipeline(cfg.spacy_model)
     mid = model_id(nlp)
@@ -273,7 +275,14 @@ def _rejected_senses(session: Session, nlp, mid: str, index: LabelIndex, discipl
     """Ontology concepts whose common-word labels the corpus uses in another sense (see :mod:`senses`)."""
     if not profiles.profiles:
         return frozenset()
-    checks = []
+    checks = sense_checks(session, nlp, mid, index, discipline, profiles)
+    return rejected_senses(session, cfg.embedding_model, profiles, checks, sense_threshold(cfg.sense_threshold))
+
+
+def sense_checks(session: Session, nlp, mid: str, index: LabelIndex, discipline: str,
+                 profiles: SenseProfiles) -> list[tuple[str, str, str]]:
+    """(concept id, chunk text, sentence) of every mention through an ambiguous ontology label."""
+    checks: list[tuple[str, str, str]] = []
     rows = session.execute(select(P.c.data, K.c.text).join(K, K.c.id == P.c.chunk_id).join(D, D.c.id == K.c.document_id)
                            .where(D.c.discipline == discipline, P.c.model == mid).order_by(K.c.id))
     for data, text in rows:
@@ -287,7 +296,7 @@ def _rejected_senses(session: Session, nlp, mid: str, index: LabelIndex, discipl
             if profiles.needs_check(m.concept_ids, text[m.start_char:m.end_char]):
                 _, s_start, s_end = sentences[bisect_right(starts, m.start) - 1]
                 checks += [(cid, text, text[s_start:s_end]) for cid in m.concept_ids if cid in profiles.profiles]
-    return rejected_senses(session, cfg.embedding_model, profiles, checks, cfg.sense_threshold)
+    return checks
 
 
 def _sentences(doc) -> list[tuple[int, int, int]]:
@@ -318,20 +327,27 @@ def _finish(session: Session, discipline: str, report: ExtractReport, scores: di
         best = scores.get(rid, best) if scores else best
         session.execute(update(R).where(R.c.id == rid, R.c.confidence != best).values(confidence=best))
     # definitions of extracted concepts: the first definitional sentence in corpus order
-    first: dict[str, str] = {}
-    refused = rejected_definitions(session, discipline)
-    for cid, sentence in session.execute(
-            select(E.c.concept_id, E.c.sentence).join(C, C.c.id == E.c.concept_id).join(K, K.c.id == E.c.chunk_id)
-            .join(D, D.c.id == K.c.document_id)
+    # the definition of an extracted concept: its most confident definitional sentence, the first in
+    # corpus order among equals; its confidence is what the compile gate reads
+    best: dict[str, tuple[str, float]] = {}
+    refused = definition_decisions(session, discipline, "reject")
+    accepted = definition_decisions(session, discipline, "accept")
+    for cid, sentence, score in session.execute(
+            select(E.c.concept_id, E.c.sentence, E.c.score).join(C, C.c.id == E.c.concept_id)
+            .join(K, K.c.id == E.c.chunk_id).join(D, D.c.id == K.c.document_id)
             .where(C.c.discipline == discipline, C.c.origin == "extracted",
                    E.c.extractor.in_(("syllabus.definition", LLM_DEFINITION)))
             .order_by(D.c.path, K.c.ordinal, E.c.char_start)):
-        if (cid, text_sha(sentence)) not in refused:
-            first.setdefault(cid, sentence)
-    for cid, definition in session.execute(select(C.c.id, C.c.definition).where(
-            C.c.discipline == discipline, C.c.origin == "extracted")):
-        if first.get(cid) != definition:
-            session.execute(update(C).where(C.c.id == cid).values(definition=first.get(cid)))
+        key = (cid, text_sha(sentence))
+        score = 1.0 if key in accepted else round(float(score), 4)
+        if key not in refused and (cid not in best or score > best[cid][1] + 1e-9):
+            best[cid] = (sentence, score)
+    for cid, definition, confidence in session.execute(select(C.c.id, C.c.definition, C.c.definition_confidence)
+                                                       .where(C.c.discipline == discipline,
+                                                              C.c.origin == "extracted")):
+        want = best.get(cid, (None, None))
+        if (definition, confidence) != want:
+            session.execute(update(C).where(C.c.id == cid).values(definition=want[0], definition_confidence=want[1]))
     # labels stated in text ("X, also called Z", "kinetic energy (KE)")
     desired = set()
     for cid, extractor, start, end, text in session.execute(

@@ -2,8 +2,8 @@
 
 An ontology written for one field uses everyday words in its own sense: Brick's *Point* is a
 sensor reading, not a geometric point; the Gene Ontology's *memory* is a behaviour, not a
-computer's store. A mention through such a label (one word that is common in general English,
-or a short symbol or abbreviation) links only when the passage is about that concept's field:
+computer's store. A mention through such a label (a single word, a symbol or an abbreviation)
+links only when the passage is about that concept's field:
 the cosine similarity of the chunk, or of the sentence, to the concept's *profile* (its label,
 definition and the labels of its neighbours), averaged over its best passages in the discipline's
 corpus, must reach ``[extract] sense_threshold``; otherwise none of those mentions link.
@@ -21,19 +21,15 @@ from sqlalchemy.orm import Session
 from syllabus.store.tables import Concept, Label, Relation
 
 C, L, R = (t.__table__ for t in (Concept, Label, Relation))
-VERSION = "1"  # bump when the check changes: chunks are matched again
-COMMON_ZIPF = 3.0  # a word at least this frequent in English (wordfreq's Zipf scale) has senses of its own
+VERSION = "2"  # bump when the check changes: chunks are matched again
 MAX_NEIGHBOURS = 8
 
 
 def is_ambiguous(text: str) -> bool:
-    """A label that could mean something else: one common English word, or a short token."""
-    from wordfreq import zipf_frequency
-
-    words = text.split()
-    if len(words) != 1:
-        return False
-    return len(text) <= 3 or zipf_frequency(text.lower(), "en") >= COMMON_ZIPF
+    """A label that could mean something else: a single word (a building's *damper* is not a
+    spring's, a *point* of a control system is not a geometric one) or a short token. Phrases of
+    several words ("angular velocity") name one thing."""
+    return len(text.split()) == 1
 
 
 @dataclass(frozen=True)
@@ -85,16 +81,16 @@ def sense_profiles(session: Session, discipline: str) -> SenseProfiles:
 TOP_MENTIONS = 3  # a concept's sense fit: the mean of its best few passages
 
 
-def rejected_senses(session: Session, model_name: str, profiles: SenseProfiles,
-                    checks: list[tuple[str, str, str]], threshold: float) -> frozenset[str]:
-    """Concepts whose mentions through ambiguous labels are not about the concept.
+def sense_scores(session: Session, model_name: str, profiles: SenseProfiles,
+                 checks: list[tuple[str, str, str]]) -> dict[str, float]:
+    """Per concept, how well the corpus passages fit its profile.
 
     Each (concept id, chunk text, sentence) passage scores the better cosine similarity of its
-    chunk or sentence to the concept's profile; a concept keeps its ambiguous mentions when the
-    mean of its best :data:`TOP_MENTIONS` scores reaches *threshold*. One passage can be off
-    topic in a corpus that uses the sense; the best few show whether the corpus ever does."""
+    chunk or sentence to the concept's profile; a concept's score is the mean of its best
+    :data:`TOP_MENTIONS` passages. One passage can be off topic in a corpus that uses the sense;
+    the best few show whether the corpus ever does."""
     if not checks:
-        return frozenset()
+        return {}
     from syllabus.extract.embeddings import embed
 
     texts = sorted({profiles.profiles[c] for c, _, _ in checks} | {t for _, t, _ in checks}
@@ -104,5 +100,12 @@ def rejected_senses(session: Session, model_name: str, profiles: SenseProfiles,
     for cid, chunk, sentence in sorted(set(checks)):
         p = vectors[profiles.profiles[cid]]
         scores[cid].append(max(float(p @ vectors[chunk]), float(p @ vectors[sentence])))
-    return frozenset(cid for cid, values in scores.items()
-                     if sum(sorted(values)[-TOP_MENTIONS:]) / len(sorted(values)[-TOP_MENTIONS:]) < threshold - 1e-9)
+    return {cid: sum(sorted(v)[-TOP_MENTIONS:]) / len(sorted(v)[-TOP_MENTIONS:]) for cid, v in sorted(scores.items())}
+
+
+def rejected_senses(session: Session, model_name: str, profiles: SenseProfiles,
+                    checks: list[tuple[str, str, str]], threshold: float) -> frozenset[str]:
+    """Concepts whose mentions through ambiguous labels are not about the concept: their
+    :func:`sense_scores` stay below *threshold*."""
+    return frozenset(cid for cid, score in sense_scores(session, model_name, profiles, checks).items()
+                     if score < threshold - 1e-9)

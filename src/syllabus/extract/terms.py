@@ -13,7 +13,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-VERSION = "3"  # bump when candidate_terms changes: cached candidates are recomputed from parses
+VERSION = "6"  # bump when candidate_terms changes: cached candidates are recomputed from parses
 _LEADING = {"DET", "PRON", "NUM", "PUNCT", "CCONJ", "ADP", "PART", "SYM", "X", "SPACE"}
 _WORD = re.compile(r"^[a-z][a-z'-]*[a-z]$")
 _GENERIC = {"thing", "way", "example", "case", "part", "kind", "type", "form", "number", "amount", "term", "lot",
@@ -43,7 +43,18 @@ GENERAL_NOUNS = {
     "convenience", "efficiency", "simplicity", "complexity", "flexibility", "difficulty", "trouble", "mistake",
     "care", "attention", "interest", "concern", "question", "topic", "subject", "content", "material", "resource",
     "style", "look", "variant",
+    # the parts of a book or a page, and the people who write or read it
+    "preface", "appendix", "footnote", "chapter", "section", "subsection", "paragraph", "bibliography",
+    "figure", "fig", "page", "lecture", "exercise", "snippet", "beginner", "writer", "engineer", "scientist",
+    "mathematician", "physicist", "programmer", "student", "teacher", "expert", "developer", "novice", "colleague",
+    # words of argument and manner, not of a field
+    "observation", "objection", "intuition", "distinction", "consequence", "complication", "quirk", "clutter",
+    "guise", "maneuver", "expedient", "foregoing", "implication", "refinement", "rudiment", "adjective", "verb",
+    "noun", "pencil", "foo", "bar", "spam", "eggs", "ham", "thing", "way", "case", "kind", "sort", "part", "lot",
 }
+# what pdftotext leaves of a word hyphenated across a line break ("comput- ing")
+FRAGMENT_SUFFIXES = {"ing", "tion", "tions", "sion", "ment", "ments", "ness", "ity", "ities", "ance", "ence", "ter",
+                     "ble", "ive", "ous", "ful", "less", "ally", "ain", "ers", "ary", "ial", "ical"}
 _MODIFIER_POS = {"ADJ", "VERB", "ADV"}
 # adjectives that say where or how much, not what: stripped from the front of a candidate
 GENERIC_MODIFIERS = {"following", "above", "below", "previous", "preceding", "next", "same", "other", "various",
@@ -88,13 +99,25 @@ def head_key(token) -> str:
     if word.endswith("ics") or word == "data":
         return word
     lemma = token.lemma_.lower()
-    if token.pos_ == "NOUN" and lemma != word:
-        return lemma
-    if token.pos_ in ("NOUN", "PROPN") and word.endswith("s") and not word.endswith(("ss", "us", "is", "os")):
+    if token.pos_ == "NOUN" and lemma != word and _is_word_or_unknown(lemma, word) \
+            and not (word.endswith(_NOT_PLURAL_ENDINGS) and lemma == word[:-1]):
+        return lemma  # but not "alias" -> "alia", "multiplies" -> "multiplie"
+    if token.pos_ in ("NOUN", "PROPN") and word.endswith("s") and not word.endswith(_NOT_PLURAL_ENDINGS):
         singular = word[:-3] + "y" if word.endswith("ies") else word[:-1]
         if _more_common_or_close(singular, word):  # "algorithms" -> "algorithm", but not "alias" -> "alia"
             return singular
     return word
+
+
+_NOT_PLURAL_ENDINGS = ("ss", "us", "is", "os", "as")  # "class", "bus", "axis", "macos", "alias"
+
+
+def _is_word_or_unknown(lemma: str, word: str) -> bool:
+    """The lemmatiser's output is a word, or neither it nor the surface is one ("centrosome" is rare
+    but fine; "multiplie" is not a word while "multiplies" is)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(lemma, "en") > 0 or zipf_frequency(word, "en") == 0
 
 
 def _more_common_or_close(singular: str, plural: str) -> bool:
@@ -212,6 +235,20 @@ def specificity(term: str, frequency: int, total: int) -> float:
 
 
 _LOWER_JOINERS = {"of", "van", "von", "de", "der", "la", "le", "and", "the", "for", "in", "on"}
+
+
+def looks_like_proper_noun(surfaces: dict[str, int]) -> bool:
+    """A single word only ever written capitalised and rare in English ("Euler", "Cauchy",
+    "Abramowitz"): a person, place or publisher named in the text, not a term. Frequent words
+    ("Python") and words with capitals inside ("NumPy", "CPython") are kept."""
+    from wordfreq import zipf_frequency
+
+    if not surfaces:
+        return False
+    for surface in surfaces:
+        if not (surface[:1].isupper() and surface[1:].islower()):
+            return False
+    return zipf_frequency(next(iter(surfaces)).lower(), "en") < 3.0
 
 
 def looks_like_name(surfaces: dict[str, int]) -> bool:

@@ -72,10 +72,24 @@ def _sqlite_pragmas(dbapi_conn, _record, bulk: bool = False) -> None:
     cur.close()
 
 
-def store_busy(exc: OperationalError) -> bool:
-    """Whether the driver's error says another connection holds the database's lock."""
-    detail = str(exc.orig)
-    return "locked" in detail or "busy" in detail
+#: SQLite result codes (the primary code, the low byte of an extended one) for a lock another connection holds
+SQLITE_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
+#: PostgreSQL SQLSTATEs for a transaction that lost to another one's lock: serialization failure,
+#: deadlock detected, lock not available (lock_timeout, NOWAIT), object in use
+POSTGRES_BUSY_STATES = frozenset({"40001", "40P01", "55P03", "55006"})
+
+
+def store_busy(exc: BaseException) -> bool:
+    """Whether the driver's error code says another connection holds a lock the command needed.
+
+    *exc* is a SQLAlchemy DBAPIError (the driver's exception is its ``orig``) or a driver exception:
+    sqlite3 errors carry ``sqlite_errorcode``, psycopg errors ``sqlstate``. The message text is
+    never read: it differs between versions and locales, and a table or value may be named "locked"."""
+    driver = getattr(exc, "orig", None) or exc
+    code = getattr(driver, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return (code & 0xFF) in SQLITE_BUSY_CODES
+    return getattr(driver, "sqlstate", None) in POSTGRES_BUSY_STATES
 
 
 def _back_to_wal(engine: Engine) -> None:

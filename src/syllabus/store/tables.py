@@ -59,6 +59,8 @@ class Concept(Base):
     discipline: Mapped[str] = mapped_column(ForeignKey("discipline.name", ondelete="CASCADE"))
     pref_label: Mapped[str | None] = mapped_column(Text)
     definition: Mapped[str | None] = mapped_column(Text)
+    # extracted concepts: the calibrated confidence of the definition (1.0 once a reviewer accepts it)
+    definition_confidence: Mapped[float | None] = mapped_column(Float)
     type: Mapped[str | None] = mapped_column(String(128))
     origin: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="active")

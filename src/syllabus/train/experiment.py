@@ -30,6 +30,7 @@ from sqlalchemy import select, update
 
 from syllabus.errors import SyllabusError
 from syllabus.fileio import write_atomic
+from syllabus.vocabulary import FAMILY_OF_KIND
 
 
 @dataclass
@@ -220,9 +221,8 @@ class Experiment:
 
     def repair(self, ws, run: str) -> tuple[list[dict], list[dict]]:
         """Diagnose *run*, repair its gaps with the budget, compile; (allocations, new patch examples)."""
-        from syllabus.compile.pipeline import build_root, run_compile
         from syllabus.debug.diagnose import diagnose
-        from syllabus.debug.repair import mark_built, plan_repair, select_gaps
+        from syllabus.workflows.repair import repair_and_compile
 
         cached = self.work / f"{run}.repair.json"
         if cached.is_file():
@@ -230,16 +230,8 @@ class Experiment:
             return data["allocations"], data["patch"]
         with _session(ws) as session:
             diagnose(session, run)
-        chosen: list[str] = []
-
-        def prepare(session):
-            rows = select_gaps(session, None, run)[:self.opts.max_gaps]
-            chosen.extend(r.id for r in rows)
-            return plan_repair(session, rows, self.opts.budget, seed=ws.config.compile.seed)
-
         before = _example_ids(ws)
-        outcome = run_compile(ws, root=build_root(ws), prepare=prepare,
-                              after=lambda s, staged: mark_built(s, chosen, staged.build_id if staged else None))
+        outcome = repair_and_compile(ws, run=run, budget=self.opts.budget, max_gaps=self.opts.max_gaps)
         allocations = [a for a in outcome.prepared.to_dict()["allocations"] if a["examples"] > 0]
         patch = _new_patches(ws, before)
         _write_json(cached, {"allocations": allocations, "patch": patch})
@@ -379,8 +371,7 @@ def _random_units(session, allocations: list[dict], seed: int) -> list[tuple[str
         if kind == "missing_edge":  # renders nothing until a proposal is accepted, in either arm
             picks.append((None, "", {}))
             continue
-        family = {"concept_gap": "concept", "weak_edge": "relation", "missing_edge": "relation",
-                  "reasoning_break": "chain"}.get(kind) or a["unit"].split(":", 1)[0]
+        family = FAMILY_OF_KIND.get(kind) or a["unit"].split(":", 1)[0]
         pool = sorted((u for u in pools.get(family, []) if u[0] not in targeted and u[0] not in used),
                       key=lambda u: _h(f"{seed}|{a['gap']}|{u[0]}"))
         if not pool:

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from syllabus.errors import SyllabusError
+from syllabus.errors import SyllabusError, check_choice
 from syllabus.train import data as training_data
 
 MANIFEST = "syllabus-model.json"
@@ -80,8 +80,7 @@ def train(ws, opts: TrainOptions, progress: Progress | None = None) -> dict[str,
     from syllabus.compile.output import build_folder
     from syllabus.compile.pipeline import build_root
 
-    if opts.method not in DEFAULT_LR:
-        raise ValueError(f"method must be lora or full, not {opts.method!r}")
+    check_choice("training method (--lora or --full)", opts.method, tuple(DEFAULT_LR))
     build_dir = build_folder(build_root(ws), None if opts.build == "latest" else opts.build)
     build_examples = read_examples(build_dir)
     if opts.base_examples_only:

@@ -133,3 +133,13 @@ def test_a_render_leaves_nothing_behind_for_the_next(tmp_path):
     with pytest.raises(SyllabusError):  # a variable the earlier render had is undefined now
         t.render("concept/term/1.j2", {})
     assert t.render("concept/term/1.j2", {"concept": concept("heat", "energy")})["user"] == "heat"
+
+
+def test_the_synonyms_answer_agrees_in_number_with_its_terms():
+    t = Templates()
+    one = t.render("concept/synonyms/2.j2", {"concept": concept("rule of eight", None, ("octet rule",)),
+                                             "discipline": "chemistry"})["assistant"]
+    assert one == 'The term octet rule refers to the same concept as "rule of eight".'
+    two = t.render("concept/synonyms/2.j2", {"concept": concept("heat", None, ("warmth", "thermal energy")),
+                                             "discipline": "physics"})["assistant"]
+    assert two == 'The terms warmth and thermal energy refer to the same concept as "heat".'

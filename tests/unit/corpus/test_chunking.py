@@ -4,6 +4,7 @@ from corpus_helpers import build_pdf
 from syllabus.corpus.chunking import chunk_document
 from syllabus.corpus.model import assemble
 from syllabus.corpus.readers import read_file
+from syllabus.errors import SyllabusError
 
 
 def doc(*pieces):
@@ -97,8 +98,9 @@ def test_pieces_of_a_split_paragraph_pack_with_neighbouring_paragraphs():
 
 def test_no_paragraphs_means_no_chunks_and_bad_max_words_is_refused():
     assert chunk_document(doc(("h", 1, "Only"), ("h", 2, "Headings"))) == []
-    with pytest.raises(ValueError):
+    with pytest.raises(SyllabusError) as refused:
         chunk_document(doc(("p", "x")), max_words=0)
+    assert refused.value.code == "E151" and "max_words" in refused.value.message
 
 
 def test_chunking_read_documents_of_every_format_keeps_offsets_exact(write):

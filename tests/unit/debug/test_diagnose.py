@@ -149,8 +149,9 @@ def test_failing_test_items_make_no_gaps(store):
     report = _diagnose(store, "r1")
     assert report.gaps == [] and report.correct == report.items == 19
     assert _gap_rows(store) == []
-    with pytest.raises(ValueError):
+    with pytest.raises(SyllabusError) as refused:
         _diagnose(store, "r1", split="test")
+    assert refused.value.code == "E152" and "dev items only" in refused.value.message
 
 
 def test_suspicious_and_no_example(store):
