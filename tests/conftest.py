@@ -173,3 +173,29 @@ def _build_compiled(sample_graph: Path, root: Path) -> None:
     finally:
         st.close()
     models.resolve(models.TINY, root, texts)
+    return root
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory):
+    """A real `transformers serve` on 127.0.0.1 with a tiny chat model trained on llm_server.trained_pairs()."""
+    from llm_server import ServeProcess, build_chat_model, serve_available, trained_pairs
+
+    why = serve_available()
+    if why:
+        pytest.skip(f"LLM-tier server tests need `transformers serve`: {why}")
+    base = tmp_path_factory.mktemp("llm")
+    model = build_chat_model(base / "chat-model", ["a tiny chat model"], trained_pairs(), steps=450)
+    server = ServeProcess(model, base / "serve.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llm_proxy(llm_server):
+    """A fresh counting / fault-injecting proxy in front of the shared server."""
+    from llm_server import Proxy
+
+    proxy = Proxy(llm_server.url)
+    yield proxy
+    proxy.close()

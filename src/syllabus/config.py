@@ -78,6 +78,9 @@ class ExtractConfig(_Strict):
     single_word_specificity: float = Field(
         1.6, description="log10 of how much more often a one-word term must occur here than in general English")
     embedding_model: str = "all-MiniLM-L6-v2"
+    extractors: list[str] = Field(default_factory=lambda: ["patterns"],
+                                  description="relation extractors by registry name: patterns, llm")
+    judge: bool = Field(False, description="the [llm] model scores proposed relations; the score is their confidence")
     similarity_threshold: float = Field(0.9, gt=0, le=1)
     sense_threshold: float | None = Field(
         None, ge=0, le=1, description="similarity of its best passages to an ontology concept's profile that "
@@ -108,12 +111,33 @@ class CompileConfig(_Strict):
     workers: int = Field(0, ge=0, description="processes for a large compile (20,000 units or more); 0: one per CPU core")
 
 
+class LLMConfig(_Strict):
+    """One OpenAI-compatible chat server for everything that asks a model (see syllabus.llm)."""
+
+    base_url: str | None = Field(None, description="e.g. http://127.0.0.1:8000/v1 (vLLM) or http://127.0.0.1:11434/v1")
+    model: str | None = Field(None, description="the model name the server knows")
+    api_key_env: str | None = Field(None, description="name of the environment variable holding the API key")
+    max_concurrency: int = Field(4, ge=1, le=256)
+    timeout_s: float = Field(120.0, gt=0)
+    retries: int = Field(2, ge=0, le=10, description="extra attempts after a failed or invalid answer")
+    backoff_s: float = Field(0.5, ge=0, description="first retry delay; doubled on each further retry")
+    temperature: float = Field(0.0, ge=0, le=2)
+    seed: int = 0
+    max_tokens: int = Field(1024, ge=1, description="completion tokens per call")
+    budget_calls: int | None = Field(None, ge=1, description="paid (uncached) calls one command may make")
+    budget_tokens: int | None = Field(None, ge=1, description="paid prompt + completion tokens one command may use")
+    structured_output: str = Field("json_schema", pattern="^(json_schema|none)$",
+                                   description="send response_format json_schema, or rely on the prompt alone")
+    cache: str = Field(".syllabus/llm-cache.db", description="the response cache (SQLite), relative to the workspace")
+
+
 class WorkspaceConfig(_Strict):
     store: StoreConfig = StoreConfig()
     ingest: IngestConfig = IngestConfig()
     extract: ExtractConfig = ExtractConfig()
     chains: ChainsConfig = ChainsConfig()
     compile: CompileConfig = CompileConfig()
+    llm: LLMConfig = LLMConfig()
     prefixes: dict[str, str] = Field(default_factory=dict)
     disciplines: list[DisciplineConfig] = Field(default_factory=list)
 

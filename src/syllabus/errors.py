@@ -150,6 +150,30 @@ CATALOGUE: dict[str, ErrorSpec] = {
                       "Expected {expected}."),
     "E174": ErrorSpec("{file}: cannot update syllabus.toml: {detail}.",
                       "Fix the file (it must be valid TOML with [[disciplines]] as an array of tables) and run again."),
+    # E18x: the LLM tier (syllabus.llm): model server, answers, budget
+    "E180": ErrorSpec("Can't reach the model server at {url} while processing {unit} ({attempts} attempts): {detail}.",
+                      "Start the server (`vllm serve MODEL`, `ollama serve`, `transformers serve`) or fix [llm] "
+                      "base_url; answers already received are cached, so running again resumes."),
+    "E181": ErrorSpec("The model server at {url} did not answer within {timeout} s for {unit} ({attempts} attempts).",
+                      "Raise [llm] timeout_s, lower [llm] max_concurrency or max_tokens, or use a faster server; "
+                      "answers already received are cached, so running again resumes."),
+    "E182": ErrorSpec("The model server at {url} answered HTTP {status} for {unit} ({attempts} attempts): {detail}.",
+                      "Check [llm] model (the server's `/v1/models` lists its names), the API key and the server's "
+                      "log; answers already received are cached, so running again resumes."),
+    "E183": ErrorSpec("The model's answer for {unit} (prompt {template}) is not valid after {attempts} attempts: {detail}.",
+                      "Use a more capable model or a server with structured output (response_format json_schema), "
+                      "or raise [llm] max_tokens; the unit is skipped now and asked again on the next run."),
+    "E184": ErrorSpec("The LLM budget of {limit} {what} for one command is spent, at {unit}.",
+                      "Raise [llm] {key} in syllabus.toml (check the cost first with `--plan`); answers already "
+                      "received are cached, so running again resumes without paying for them twice."),
+    "E185": ErrorSpec("[llm] api_key_env names the environment variable `{env}`, which is not set.",
+                      "Export it (`export {env}=...`) or remove api_key_env for a server without a key."),
+    "E186": ErrorSpec("{what} needs a model server, but [llm] {key} is not set in {file}.",
+                      "Add an [llm] table with base_url and model (see README, \"LLM tier\")."),
+    "E187": ErrorSpec("The LLM response cache {file} is unusable: {detail}.",
+                      "Move the file away (it only saves money: answers are asked again) and run again."),
+    "E188": ErrorSpec("Unknown extractor `{name}` in [extract] extractors.",
+                      "Use one of: {known} (or install a package registering it under `syllabus.extractors`)."),
     # E03x: look-ups
     "E030": ErrorSpec("Unknown concept `{id}`.",
                       "List concepts with `syllabus concepts list`."),

@@ -127,6 +127,26 @@ def test_openai_backend_agrees_with_transformers(sqlite_ws, cli):
     assert all(v[2] is None for v in results["remote"].values())
 
 
+def test_openai_backend_reads_llm_config_and_caches_its_answers(sqlite_ws, cli):
+    from syllabus.bench import models
+    from syllabus.bench.scoring import TransformersScorer
+
+    _run_json(cli, sqlite_ws, "--run", "local")  # builds the tiny model
+    loaded = models.load("tiny", models.models_dir(sqlite_ws) / "tiny")
+    with openai_server(TransformersScorer(loaded), "letter") as (url, server):
+        with open(sqlite_ws / "syllabus.toml", "a", encoding="utf-8") as fh:
+            fh.write(f'\n[llm]\nbase_url = "{url}"\nmodel = "tiny"\nmax_concurrency = 2\n')
+        first = cli(sqlite_ws, "bench", "run", "--backend", "openai", "--run", "a", "--json")
+        second = cli(sqlite_ws, "bench", "run", "--backend", "openai", "--run", "b", "--json")
+    assert first.exit_code == 0 and second.exit_code == 0, first.stderr + second.stderr
+    a, b = json.loads(first.stdout), json.loads(second.stdout)
+    assert a["params"]["concurrency"] == 2 and a["model"] == "tiny"
+    assert len(server.requests) == len(DEV)  # the second run was answered by .syllabus/llm-cache.db
+    assert a["correct"] == b["correct"] and (sqlite_ws / ".syllabus" / "llm-cache.db").is_file()
+    results = _db(sqlite_ws)[1]
+    assert results["a"] == results["b"]
+
+
 def test_failures_exit_2_and_write_nothing(bws, cli, tmp_path):
     from syllabus.bench.scoring import TransformersScorer
 
@@ -135,7 +155,7 @@ def test_failures_exit_2_and_write_nothing(bws, cli, tmp_path):
     assert missing.exit_code == 2 and "E083" in missing.stderr and "no-model" in missing.stderr
     with openai_server(TransformersScorer(None), "error") as (url, _server):
         failed = cli(bws, "bench", "run", "--backend", "openai", "--base-url", url)
-    assert failed.exit_code == 2 and "E084" in failed.stderr and "HTTP 500" in failed.stderr
+    assert failed.exit_code == 2 and "E182" in failed.stderr and "HTTP 500" in failed.stderr and "item " in failed.stderr
     none = cli(bws, "bench", "run", "--model", "tiny", "--level", "EXT", "--split", "dev", "--discipline", "physics")
     assert none.exit_code == 2 and "E085" in none.stderr
     unknown = cli(bws, "bench", "runs", "no-such-run")

@@ -338,12 +338,12 @@ class RunOptions:
     model: str | None = None  # a checkpoint folder, `smollm2` or `tiny`; default: models.default_model()
     backend: str = "transformers"  # transformers | openai
     base_url: str | None = None
-    api_key: str | None = None
+    api_key_env: str | None = None  # the variable holding the key (default: [llm] api_key_env)
     split: str | None = "dev"
     limit: int | None = None
     level: str | None = None
     disciplines: list[str] | None = None
-    batch_size: int = 16
+    batch_size: int | None = None  # transformers: sequences per pass (16); openai: requests in flight ([llm])
     norm: str = "tokens"
     run: str | None = None
     replace: bool = False
@@ -365,6 +365,7 @@ def run_bench(ws, opts: RunOptions, note=None, progress=None) -> dict[str, Any]:
     """
     from syllabus.bench import models
     from syllabus.bench.scoring import OpenAIScorer, TransformersScorer
+    from syllabus.llm.client import LLMClient
     from syllabus.store import open_store
 
     opts.check()
@@ -376,12 +377,14 @@ def run_bench(ws, opts: RunOptions, note=None, progress=None) -> dict[str, Any]:
                                     limit=opts.limit)
             if opts.run and not opts.replace and session.get(Run, opts.run) is not None:
                 raise SyllabusError("E087", run=opts.run)
-            model_name = opts.model or (models.default_model() if opts.backend == "transformers" else "default")
+            model_name = opts.model or (models.default_model() if opts.backend == "transformers"
+                                        else ws.config.llm.model or "default")
             texts = None
             if opts.backend == "transformers" and model_name == models.TINY \
                     and not (models.models_dir(ws.root) / models.TINY / models.MANIFEST).is_file():
                 texts = models.workspace_texts(session)
         items = [s.item for s in selected]
+        client = None
         params: dict[str, Any] = {"split": opts.split, "limit": opts.limit, "level": opts.level,
                                   "disciplines": opts.disciplines}
         if opts.backend == "transformers":
@@ -390,13 +393,13 @@ def run_bench(ws, opts: RunOptions, note=None, progress=None) -> dict[str, Any]:
             prepare = time.perf_counter() - tick
             loaded = models.load(model_name, path, device=opts.device, threads=opts.threads)
             note(f"loaded {model_name} ({path}) on {loaded.device} in {loaded.load_seconds:.1f} s")
-            scorer = TransformersScorer(loaded, batch_size=opts.batch_size, norm=opts.norm)
+            scorer = TransformersScorer(loaded, batch_size=opts.batch_size or 16, norm=opts.norm)
             params.update(model_path=str(path), prepare_seconds=round(prepare, 2),
                           load_seconds=round(loaded.load_seconds, 2))
         elif opts.backend == "openai":
-            if not opts.base_url:
-                raise SyllabusError("E084", backend="openai", url="(none)", detail="--base-url is required")
-            scorer = OpenAIScorer(opts.base_url, model_name, api_key=opts.api_key, concurrency=opts.batch_size)
+            client = LLMClient.from_workspace(ws, "syllabus bench run", base_url=opts.base_url, model=model_name,
+                                              api_key_env=opts.api_key_env, max_concurrency=opts.batch_size)
+            scorer = OpenAIScorer(client)
         else:  # unreachable: RunOptions.check refused it before anything was read
             raise SyllabusError("E150", option="--backend", value=opts.backend, known=", ".join(BACKENDS))
         params.update(scorer.params())
@@ -408,7 +411,11 @@ def run_bench(ws, opts: RunOptions, note=None, progress=None) -> dict[str, Any]:
             done[0] += n
             progress(done[0], len(items))
 
-        scored, stats = scorer.score(items, progress=scored_some if progress else None)
+        try:
+            scored, stats = scorer.score(items, progress=scored_some if progress else None)
+        finally:
+            if client is not None:
+                client.close()
         params["throughput"] = throughput(stats)
         with store.transaction() as session:
             run_id = opts.run or default_run_id(session, model_name, opts.split, len(items))

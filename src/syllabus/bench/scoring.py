@@ -13,22 +13,22 @@ acc_norm, or ``"none"``: the raw sum); the prediction is the arg-max (the first 
 Deterministic: eval mode (no dropout), a fixed seed, inference mode, float32.
 
 ``openai``: any OpenAI-compatible ``/v1/chat/completions`` endpoint (vLLM, Ollama, a hosted API),
-asked at temperature 0 for the letter of the answer and parsed by :func:`parse_letter`; standard
-library only (urllib). Transport and protocol failures are E084.
+asked at temperature 0 for the letter of the answer and parsed by :func:`parse_letter`, through the
+LLM tier's one client (:mod:`syllabus.llm.client`): answers are cached, so scoring the same items with
+the same model again costs nothing; transport failures are E180-E182 naming the item.
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
-import urllib.error
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from syllabus.errors import SyllabusError, check_choice
+from syllabus.errors import check_choice
+from syllabus.llm.client import LLMClient, Request, endpoint_url, prompt_version
+
+__all__ = ["MCItem", "OpenAIScorer", "Scored", "Stats", "TransformersScorer", "endpoint_url", "parse_letter"]
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 NORMS = ("tokens", "chars", "none")
@@ -239,77 +239,45 @@ def parse_letter(text: str | None, n_choices: int) -> int | None:
     return None
 
 
-def endpoint_url(base_url: str) -> str:
-    """``.../v1/chat/completions`` from a base URL given with or without ``/v1`` (or as the full path)."""
-    url = base_url.rstrip("/")
-    if url.endswith("/chat/completions"):
-        return url
-    if url.endswith("/v1"):
-        return url + "/chat/completions"
-    return url + "/v1/chat/completions"
+PROMPT_NAME = "bench.multiple-choice"
+PROMPT_VERSION = prompt_version(PROMPT_NAME, chat_prompt("{question}", ["{choice}"]))
 
 
 class OpenAIScorer:
-    """Asks an OpenAI-compatible chat endpoint for the letter of each item's answer."""
+    """Asks an OpenAI-compatible chat endpoint, through :class:`~syllabus.llm.client.LLMClient` (so cached,
+    bounded by ``max_concurrency``, retried), for the letter of each item's answer."""
 
     name = "openai"
 
-    def __init__(self, base_url: str, model: str, *, api_key: str | None = None, concurrency: int = 4,
-                 timeout: float = 60.0, max_tokens: int = 5) -> None:
-        self.url = endpoint_url(base_url)
-        self.model = model
-        self.api_key = api_key
-        self.concurrency = max(1, min(int(concurrency), 32))
-        self.timeout = timeout
+    def __init__(self, client: LLMClient, *, max_tokens: int = 5) -> None:
+        self.client = client
+        self.url = client.url
+        self.model = client.cfg.model
         self.max_tokens = max_tokens
 
     def params(self) -> dict[str, Any]:
-        return {"base_url": self.url, "concurrency": self.concurrency, "temperature": 0,
-                "max_tokens": self.max_tokens, "prompt": "lettered options, reply with one letter"}
+        cfg = self.client.cfg
+        return {"base_url": self.url, "concurrency": cfg.max_concurrency, "temperature": cfg.temperature,
+                "seed": cfg.seed, "max_tokens": self.max_tokens, "prompt": "lettered options, reply with one letter",
+                "prompt_version": PROMPT_VERSION}
 
-    def _fail(self, detail: str) -> SyllabusError:
-        return SyllabusError("E084", backend="openai", url=self.url, detail=detail)
-
-    def ask(self, item: MCItem) -> tuple[int, str | None, int]:
-        """(prediction or -1, the reply text, tokens the server reports)."""
-        body = json.dumps({"model": self.model, "temperature": 0, "max_tokens": self.max_tokens,
-                           "messages": [{"role": "user", "content": chat_prompt(item.question, item.choices)}]})
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(self.url, data=body.encode(), headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            text = exc.read()[:200].decode("utf-8", "replace") if exc.fp else ""
-            raise self._fail(f"HTTP {exc.code} {exc.reason}{': ' + text if text else ''}") from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise self._fail(f"{type(exc).__name__}: {reason}") from exc
-        try:
-            data = json.loads(raw)
-            message = data["choices"][0]["message"]
-            text = message.get("content") or ""
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise self._fail(f"not an OpenAI chat completion: {raw[:200]!r}") from exc
-        usage = data.get("usage") or {}
-        tokens = int(usage.get("total_tokens") or 0) if isinstance(usage, dict) else 0
-        found = parse_letter(text, len(item.choices))
-        return (-1 if found is None else found), text, tokens
+    def request(self, item: MCItem) -> Request:
+        return Request(f"item {item.id}", PROMPT_NAME, PROMPT_VERSION,
+                       ({"role": "user", "content": chat_prompt(item.question, item.choices)},),
+                       max_tokens=self.max_tokens)
 
     def score(self, items: list[MCItem], progress: Callable[[int], None] | None = None) -> tuple[list[Scored], Stats]:
         start = time.perf_counter()
         stats = Stats(items=len(items), sequences=len(items))
+        answers = self.client.ask_all([self.request(item) for item in items], progress)
         results: list[Scored] = []
         unread = 0
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for prediction, _text, tokens in pool.map(self.ask, items):
-                results.append(Scored(prediction, None))
-                stats.tokens += tokens
-                unread += prediction < 0
-                if progress:
-                    progress(1)
+        for item, answer in zip(items, answers):
+            found = parse_letter(answer.content, len(item.choices))
+            results.append(Scored(-1 if found is None else found, None))
+            stats.tokens += answer.prompt_tokens + answer.completion_tokens
+            unread += found is None
         stats.seconds = time.perf_counter() - start
         stats.extra["unparsed"] = unread
+        stats.extra["llm"] = self.client.usage.to_dict()
         return results, stats

@@ -53,15 +53,17 @@ def run_cmd(
                                 help="transformers (log-likelihood) or openai (a chat endpoint asked for a letter)."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."),
     api_key: Optional[str] = typer.Option(None, "--api-key", metavar="ENV",
-                                          help="Environment variable holding the API key (default: OPENAI_API_KEY if set)."),
+                                          help="Environment variable holding the API key (default: [llm] api_key_env, "
+                                               "else OPENAI_API_KEY if set)."),
     split: str = typer.Option("dev", "--split", callback=_one_of("--split", SPLITS),
                               help="dev or test items."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Score only the first N items (by id)."),
     level: Optional[str] = typer.Option(None, "--level", callback=_one_of("--level", LEVELS),
                                         help="Only items of this level."),
     discipline: Optional[str] = typer.Option(None, "--discipline", "-d", help="Only this discipline's items."),
-    batch_size: int = typer.Option(16, "--batch-size", min=1,
-                                   help="(context, choice) sequences per forward pass; parallel requests for openai."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1,
+                                             help="(context, choice) sequences per forward pass (default 16); "
+                                                  "requests in flight for openai (default [llm] max_concurrency)."),
     norm: str = typer.Option("tokens", "--norm", callback=_one_of("--norm", NORMS),
                              help="Score = log-likelihood per token (tokens), per character (chars) or the sum (none)."),
     run: Optional[str] = typer.Option(None, "--run", help="Run id (default: <model>-<split>-<items>[-k])."),
@@ -78,8 +80,9 @@ def run_cmd(
     ws = workspace()
     if discipline:
         disciplines(ws, discipline)
-    key = os.environ.get(api_key) if api_key else os.environ.get("OPENAI_API_KEY")
-    opts = RunOptions(model=model, backend=backend, base_url=base_url, api_key=key, split=split, limit=limit,
+    if api_key is None and not ws.config.llm.api_key_env and os.environ.get("OPENAI_API_KEY"):
+        api_key = "OPENAI_API_KEY"
+    opts = RunOptions(model=model, backend=backend, base_url=base_url, api_key_env=api_key, split=split, limit=limit,
                       level=level, disciplines=[discipline] if discipline else None, batch_size=batch_size,
                       norm=norm, run=run, replace=replace, device=device, threads=threads)
     from syllabus.cli.progress import progress_bar

@@ -19,6 +19,10 @@ from syllabus.cli.common import (
 def extract_cmd(
     discipline: Optional[str] = typer.Option(None, "--discipline", "-d", help="Only this discipline."),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Processes for spaCy parsing."),
+    judge: bool = typer.Option(False, "--judge", help="Also let the [llm] model score proposed relations "
+                                                      "(their confidence), as [extract] judge = true does."),
+    plan: bool = typer.Option(False, "--plan", help="Print the LLM extractor's calls and token estimate; "
+                                                    "ask nothing, write nothing."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Parse new or changed chunks; find mentions, new concepts, relations, definitions, synonyms."""
@@ -26,8 +30,16 @@ def extract_cmd(
 
     ws = workspace()
     names = disciplines(ws, discipline)
+    from syllabus.extract import registry
+
+    registry.check(ws.config.extract.extractors)  # E188 before anything is asked
+    if plan:
+        return _llm_plan(ws, names, as_json, judge)
+    from syllabus.extract.llm_extractor import prefetch
+
+    stage = prefetch(ws, names, judge)  # LLM answers first, outside the store's write transaction
     with transaction(ws) as session, _progress() as progress:
-        reports = extract(session, ws, names, workers, progress)
+        reports = extract(session, ws, names, workers, progress, judge=judge, llm=stage)
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return
@@ -35,6 +47,45 @@ def extract_cmd(
                       "evidence", "mentions"],
           [[r.discipline, r.chunks_parsed, r.chunks_matched, r.concepts_added, r.concepts_removed,
             r.relations_added, r.relations_removed, r.evidence, r.mentions] for r in reports])
+    for r in reports:
+        if r.llm:
+            u = r.llm["usage"]
+            typer.echo(f"{r.discipline}: llm asked about {r.llm['chunks_asked']} chunks ({r.llm['chunks_failed']} "
+                       f"failed, {r.llm['dropped_quotes']} quotes not in the text); +{r.llm['concepts_added']} "
+                       f"concepts, +{r.llm['relations_added']} relations; calls {u['paid_calls']} paid, "
+                       f"{u['cached']} cached; tokens {u['prompt_tokens']}+{u['completion_tokens']} paid")
+        if r.judge:
+            typer.echo(f"{r.discipline}: llm judged {r.judge['judged']} proposed relations ({r.judge['failed']} "
+                       f"failed to answer)")
+
+
+def _llm_plan(ws, names: list[str], as_json: bool, judge: bool) -> None:
+    """What the LLM extractor would ask, from the cache and a token estimate (nothing is sent or written)."""
+    from syllabus.extract.llm_extractor import llm_stage
+
+    stage = llm_stage(ws, ws.config.extract.extractors, ws.config.extract.judge or judge)
+    if stage is None:
+        rows: list[dict] = [{"discipline": n, "chunks": 0, "requests": 0, "cached": 0, "to_pay": 0,
+                             "prompt_tokens": 0, "completion_tokens": 0, "notes": ["llm is not in [extract] extractors"]}
+                            for n in names]
+    else:
+        try:
+            with transaction(ws) as session:
+                rows = [stage.plan(session, n) for n in names]
+        finally:
+            stage.close()
+    if as_json:
+        emit_json(rows)
+        return
+    table("extract --plan (llm)", ["discipline", "chunks", "requests", "cached", "to pay", "prompt tokens ~",
+                                   "completion tokens <="],
+          [[r["discipline"], r["chunks"], r["requests"], r["cached"], r["to_pay"], r["prompt_tokens"],
+            r["completion_tokens"]] for r in rows])
+    for r in rows:
+        if "judge" in r:
+            j = r["judge"]
+            typer.echo(f"{r['discipline']}: judge {j['requests']} relations, {j['cached']} cached, {j['to_pay']} to "
+                       f"pay (~{j['prompt_tokens']} prompt tokens, <= {j['completion_tokens']} completion tokens)")
 
 
 class _progress:

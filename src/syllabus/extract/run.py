@@ -23,6 +23,9 @@ from sqlalchemy.orm import Session
 from syllabus.config import Workspace
 from syllabus.extract import registry
 from syllabus.extract.calibration import sense_threshold
+from syllabus.extract.llm_extractor import DEFINITION as LLM_DEFINITION
+from syllabus.extract.llm_extractor import SOURCE as LLM_SOURCE
+from syllabus.extract.llm_extractor import llm_stage
 from syllabus.extract.mentions import LabelIndex, Mention
 from syllabus.extract.nlp import from_bytes, load_pipeline, model_id
 from syllabus.extract.parse import parse_pending, refresh_terms
@@ -66,15 +69,21 @@ class ExtractReport:
     relations_removed: int = 0
     evidence: int = 0
     mentions: int = 0
+    llm: dict | None = None  # the LLM extractor's counts and token usage, when it ran
+    judge: dict | None = None  # the LLM judge's counts, when it ran
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def extract(session: Session, ws: Workspace, disciplines: list[str], workers: int = 1,
-            progress: Callable[[str, int, int], None] | None = None, use_embeddings: bool = True) -> list[ExtractReport]:
-    """Run every stage for *disciplines* inside the caller's transaction."""
+            progress: Callable[[str, int, int], None] | None = None, use_embeddings: bool = True,
+            judge: bool = False, llm=None) -> list[ExtractReport]:
+    """Run every stage for *disciplines* inside the caller's transaction (*judge*: as [extract] judge;
+    *llm*: the stage :func:`llm_extractor.prefetch` returned, whose answers are cached already)."""
     cfg = ws.config.extract
+    registry.check(cfg.extractors)
+    llm = llm or llm_stage(ws, cfg.extractors, cfg.judge or judge)  # checks the names; None unless the LLM is used
     nlp = load_pipeline(cfg.spacy_model)
     mid = model_id(nlp)
     reports = []
@@ -93,12 +102,20 @@ def extract(session: Session, ws: Workspace, disciplines: list[str], workers: in
         _sync_extracted_concepts(session, d.name, resolution, report)
         _sync_term_evidence(session, d.name, resolution, all_stats.get(d.name))
         _match(session, nlp, mid, d.name, report, progress, cfg)
-        _finish(session, d.name, report)
+        if llm and llm.extracts:
+            report.llm = llm.run(session, d.name, d.prefix, rejected_concepts(session, d.name)).to_dict()
+        scores = None
+        if llm and llm.judges:
+            report.judge, scores = llm.judge(session, d.name)
+        _finish(session, d.name, report, scores)
+    if llm:
+        llm.close()
     return reports
 
 
 def _sync_extracted_concepts(session: Session, discipline: str, res: Resolution, report: ExtractReport) -> None:
-    existing = {r.id: r for r in session.execute(select(C).where(C.c.discipline == discipline, C.c.origin == "extracted"))}
+    existing = {r.id: r for r in session.execute(select(C).where(C.c.discipline == discipline, C.c.origin == "extracted",
+                                                                 func.coalesce(C.c.source, "") != LLM_SOURCE))}
     taken = set(session.scalars(select(C.c.id).where(C.c.id.in_(list(res.concepts)), C.c.origin != "extracted")))
     wanted = {cid: c for cid, c in res.concepts.items() if cid not in taken}
     gone = sorted(set(existing) - set(wanted))
@@ -301,12 +318,13 @@ def _ev(chunk_id, extractor, version, start, end, sentence, score, concept_id=No
                 sentence=sentence, score=round(float(score), 6), concept_id=concept_id, relation_id=relation_id)
 
 
-def _finish(session: Session, discipline: str, report: ExtractReport) -> None:
+def _finish(session: Session, discipline: str, report: ExtractReport, scores: dict[str, float] | None = None) -> None:
     report.relations_removed += collect_garbage(session, discipline, concepts=False)["relations"]
-    # confidence of an extracted relation = its strongest evidence
+    # confidence of an extracted relation = its strongest evidence, or the LLM judge's score (*scores*)
     for rid, best in session.execute(select(E.c.relation_id, func.max(E.c.score)).join(R, R.c.id == E.c.relation_id)
                                      .where(R.c.origin == "extracted", R.c.discipline == discipline)
                                      .group_by(E.c.relation_id)):
+        best = scores.get(rid, best) if scores else best
         session.execute(update(R).where(R.c.id == rid, R.c.confidence != best).values(confidence=best))
     # definitions of extracted concepts: the first definitional sentence in corpus order
     # the definition of an extracted concept: its most confident definitional sentence, the first in
@@ -317,7 +335,8 @@ def _finish(session: Session, discipline: str, report: ExtractReport) -> None:
     for cid, sentence, score in session.execute(
             select(E.c.concept_id, E.c.sentence, E.c.score).join(C, C.c.id == E.c.concept_id)
             .join(K, K.c.id == E.c.chunk_id).join(D, D.c.id == K.c.document_id)
-            .where(C.c.discipline == discipline, C.c.origin == "extracted", E.c.extractor == "syllabus.definition")
+            .where(C.c.discipline == discipline, C.c.origin == "extracted",
+                   E.c.extractor.in_(("syllabus.definition", LLM_DEFINITION)))
             .order_by(D.c.path, K.c.ordinal, E.c.char_start)):
         key = (cid, text_sha(sentence))
         score = 1.0 if key in accepted else round(float(score), 4)

@@ -21,7 +21,9 @@ from syllabus.bench.scoring import (  # noqa: E402
     endpoint_url,
     parse_letter,
 )
+from syllabus.config import LLMConfig  # noqa: E402
 from syllabus.errors import SyllabusError  # noqa: E402
+from syllabus.llm.client import LLMClient  # noqa: E402
 
 ITEMS = [MCItem(f"{d}-{k}", q, c, 0) for d, facts in FACTS.items() for k, (q, c) in enumerate(facts)]
 TEXTS = [q for q, _ in sum(FACTS.values(), [])] + [c for _, cs in sum(FACTS.values(), []) for c in cs]
@@ -117,31 +119,39 @@ def test_endpoint_url_forms():
     assert endpoint_url("http://h:1/v1/chat/completions") == "http://h:1/v1/chat/completions"
 
 
+def scorer(url, tmp_path, **cfg) -> OpenAIScorer:
+    settings = dict(base_url=url, model="tiny", backoff_s=0.01, **cfg)
+    return OpenAIScorer(LLMClient(LLMConfig(**settings), tmp_path / "llm-cache.db", command="test"))
+
+
 @pytest.mark.parametrize("mode", ["letter", "verbose"])
-def test_openai_backend_matches_the_log_likelihood_choice(tiny, mode):
+def test_openai_backend_matches_the_log_likelihood_choice(tiny, mode, tmp_path):
     local = TransformersScorer(tiny, batch_size=4)
     expected, _ = local.score(ITEMS)
     with openai_server(local, mode) as (url, server):
-        got, stats = OpenAIScorer(url, "tiny", concurrency=4).score(ITEMS)
+        got, stats = scorer(url, tmp_path, max_concurrency=4).score(ITEMS)
+        again, cached = scorer(url, tmp_path, max_concurrency=4).score(ITEMS)  # the LLM cache answers
     assert [r.prediction for r in got] == [r.prediction for r in expected]
     assert set(server.requests) == {"/v1/chat/completions"} and len(server.requests) == len(ITEMS)
     assert stats.extra["unparsed"] == 0 and stats.tokens == 11 * len(ITEMS)
+    assert [r.prediction for r in again] == [r.prediction for r in got] and cached.extra["llm"]["cached"] == len(ITEMS)
 
 
-def test_openai_backend_errors_are_e084(tiny):
+def test_openai_backend_errors_name_the_item(tiny, tmp_path):
     local = TransformersScorer(tiny)
-    with openai_server(local, "error") as (url, _server):
+    with openai_server(local, "error") as (url, server):
         with pytest.raises(SyllabusError) as err:
-            OpenAIScorer(url, "tiny").score(ITEMS[:2])
-    assert err.value.code == "E084" and "HTTP 500" in err.value.message
+            scorer(url, tmp_path, max_concurrency=1, retries=1).score(ITEMS[:2])
+    assert err.value.code == "E182" and "HTTP 500" in err.value.message and f"item {ITEMS[0].id}" in err.value.message
+    assert len(server.requests) == 2  # one retry, then the command stops
     with openai_server(local) as (url, _server):
         dead = url  # the port is closed once the server stops
     with pytest.raises(SyllabusError) as err:
-        OpenAIScorer(dead, "tiny", timeout=5).score(ITEMS[:1])
-    assert err.value.code == "E084"
+        scorer(dead, tmp_path, timeout_s=5).score(ITEMS[:1])
+    assert err.value.code == "E180"
 
 
-def test_unreadable_replies_are_predictions_of_minus_one(tiny):
+def test_unreadable_replies_are_predictions_of_minus_one(tiny, tmp_path):
     with openai_server(TransformersScorer(tiny), "garbage") as (url, _server):
-        got, stats = OpenAIScorer(url, "tiny").score(ITEMS[:3])
+        got, stats = scorer(url, tmp_path).score(ITEMS[:3])
     assert [r.prediction for r in got] == [-1, -1, -1] and stats.extra["unparsed"] == 3
