@@ -40,7 +40,8 @@ def list_cmd(
     ws = workspace()
     names = disciplines(ws, discipline)
     with transaction(ws) as session:
-        facts = proposed_facts(session, names, kinds, ws.config.compile.min_confidence)
+        c = ws.config.compile
+        facts = proposed_facts(session, names, kinds, c.min_confidence, include_proposed=c.include_proposed)
     shown = facts[:limit] if limit else (facts if as_json else facts[:50])
     if as_json:
         emit_json({"waiting": len(facts), "gated": sum(f.gated for f in facts),

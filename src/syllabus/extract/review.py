@@ -58,11 +58,13 @@ def _evidence(session: Session, where, limit: int = 2) -> tuple[dict, ...]:
 
 
 def proposed_facts(session: Session, disciplines: list[str], kinds: tuple[str, ...] = KINDS,
-                   min_confidence: float = 0.5, limit: int | None = None, evidence: bool = True) -> list[Proposed]:
+                   min_confidence: float = 0.5, limit: int | None = None, evidence: bool = True,
+                   include_proposed: bool = True) -> list[Proposed]:
     """Facts of *disciplines* that wait for a decision, in a stable order (relations by falling confidence);
     ``evidence=False`` skips reading the evidence (for counts)."""
     out: list[Proposed] = []
     _ev = _evidence if evidence else (lambda *_args: ())
+    bar = gate.threshold(min_confidence, include_proposed)  # below it, a fact is held back
     labels = dict(session.execute(select(C.c.id, C.c.pref_label).where(C.c.discipline.in_(disciplines))).all())
     if "relation" in kinds:
         decided = _decided(session, "relation")
@@ -73,14 +75,14 @@ def proposed_facts(session: Session, disciplines: list[str], kinds: tuple[str, .
                 continue
             out.append(Proposed(r.id, "relation", r.discipline,
                                 f"{labels.get(r.subject_id, r.subject_id)} {r.predicate} {labels.get(r.object_id, r.object_id)}",
-                                r.confidence, r.confidence < min_confidence, _ev(session, E.c.relation_id == r.id)))
+                                r.confidence, r.confidence < bar, _ev(session, E.c.relation_id == r.id)))
     concepts = session.execute(select(C.c.id, C.c.discipline, C.c.pref_label, C.c.definition,
                                       C.c.definition_confidence).where(
         C.c.discipline.in_(disciplines), C.c.origin == "extracted", C.c.status == "active").order_by(C.c.id)).all()
     if "concept" in kinds:
         decided = _decided(session, "concept")
         held = set(session.scalars(select(C.c.id).where(C.c.discipline.in_(disciplines), C.c.origin == "extracted",
-                                                        ~gate.concept_passes(min_confidence, True))))
+                                                        ~gate.concept_passes(min_confidence, include_proposed))))
         for c in concepts:
             if (c.id, "") not in decided:
                 out.append(Proposed(c.id, "concept", c.discipline, c.pref_label, None, c.id in held,
@@ -92,7 +94,7 @@ def proposed_facts(session: Session, disciplines: list[str], kinds: tuple[str, .
                 confidence = 1.0 if c.definition_confidence is None else c.definition_confidence
                 out.append(Proposed(DEFINITION_PREFIX + c.id, "definition", c.discipline,
                                     f"{c.pref_label}: {' '.join(c.definition.split())}", confidence,
-                                    confidence < min_confidence,
+                                    confidence < bar,
                                     _ev(session, and_(E.c.concept_id == c.id,
                                                             E.c.extractor == "syllabus.definition"), 1)))
     return out[:limit] if limit else out
@@ -199,6 +201,7 @@ def held_back(session: Session, disciplines: list[str], min_confidence: float,
     for query in queries:
         for d, n in session.execute(query):
             counts[d]["held_back"] += n
-    for fact in proposed_facts(session, disciplines, min_confidence=min_confidence, evidence=False):
+    for fact in proposed_facts(session, disciplines, min_confidence=min_confidence, evidence=False,
+                               include_proposed=include_proposed):
         counts[fact.discipline]["waiting"] += 1
     return counts
