@@ -98,6 +98,11 @@ class ChainsConfig(_Strict):
     include_proposed: bool = True
 
 
+class PluginsConfig(_Strict):
+    override: list[str] = Field(default_factory=list, description=(
+        "built-in renderer, exporter or extractor names that an installed plugin may replace (else E153)"))
+
+
 class CompileConfig(_Strict):
     seed: int = Field(0, description="seed for phrasing, true/false and option choices")
     build_dir: str = Field("build", description="folder (relative to the workspace) holding build/<id>/ folders")
@@ -138,6 +143,7 @@ class WorkspaceConfig(_Strict):
     chains: ChainsConfig = ChainsConfig()
     compile: CompileConfig = CompileConfig()
     llm: LLMConfig = LLMConfig()
+    plugins: PluginsConfig = PluginsConfig()
     prefixes: dict[str, str] = Field(default_factory=dict)
     disciplines: list[DisciplineConfig] = Field(default_factory=list)
 

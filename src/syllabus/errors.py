@@ -137,6 +137,8 @@ CATALOGUE: dict[str, ErrorSpec] = {
                       "Use one of: {known}."),
     "E151": ErrorSpec("{option} is {value}, outside the allowed range.",
                       "Pass a value {expected}."),
+    "E153": ErrorSpec("The plugin `{entry}` (entry point group {group}) would replace the built-in {kind} `{name}`.",
+                      "Allow it with `[plugins] override = [\"{name}\"]` in syllabus.toml, or uninstall the plugin."),
     "E152": ErrorSpec("Diagnosis reads dev items only, not `{split}`: test items are for measuring improvement.",
                       "Diagnose on --split dev (the default); score test items with `syllabus bench run --split test`."),
     # E17x: the report site and `syllabus discipline add`

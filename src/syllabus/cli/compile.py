@@ -174,7 +174,8 @@ def export_cmd(
 
     ws = workspace()
     folder = build_folder(_root(ws, builds_root), build)
-    report = export_build(folder, fmt, Path(out_path), validation=validation, seed=seed)
+    report = export_build(folder, fmt, Path(out_path), validation=validation, seed=seed,
+                          override=ws.config.plugins.override)
     report["build"] = folder.name
     if as_json:
         emit_json(report)

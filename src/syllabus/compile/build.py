@@ -248,7 +248,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
     """
     cfg = ws.config.compile
     templates = Templates(ws.path(cfg.templates))
-    registry = renderers()
+    registry = renderers(ws.config.plugins.override)
     settings = settings_of(ws, templates, registry)
     usability = Usability(cfg.include_proposed, cfg.min_confidence)
     graph = Graph(session, usability)
@@ -302,7 +302,7 @@ def compile_graph(session: Session, ws: Workspace, *, selector: Selector | None 
         jobs |= _units_of_examples_depending_on(session, changed_keys)
         jobs |= set(session.scalars(select(XE.c.unit).where(XE.c.stale == 1).distinct()))
         jobs |= _jobs_of_changed_templates(session, settings, parent_manifest)
-        jobs |= _jobs_of_changed_renderers(session, graph, names, settings, parent_manifest)
+        jobs |= _jobs_of_changed_renderers(session, graph, names, settings, parent_manifest, registry)
     selected = jobs if selector is None else {j for j in jobs if selector.matches(j, graph, session)}
     pending = jobs - selected
     del keys, jobs, graph  # from here on the graph is run.graph (see _in_blocks: it may be swapped)
@@ -776,9 +776,8 @@ def _jobs_of_changed_templates(session: Session, settings: dict, parent_manifest
 
 
 def _jobs_of_changed_renderers(session: Session, graph: Graph, names: list[str], settings: dict,
-                               parent_manifest: dict | None) -> set[str]:
+                               parent_manifest: dict | None, registry: dict[str, Renderer]) -> set[str]:
     old = (parent_manifest or {}).get("settings", {}).get("renderers", {})
-    registry = renderers()
     jobs: set[str] = set()
     for name, version in settings["renderers"].items():
         if old.get(name) != version:

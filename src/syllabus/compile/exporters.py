@@ -27,7 +27,9 @@ split only the train file is written, and a stale validation file (and its
 Outputs are byte-for-byte deterministic, and atomic: every file is written to a temporary
 name next to its target and renamed into place only once all of them are complete.
 
-Third parties add a format by putting an :class:`Exporter` function into :data:`EXPORTERS`.
+Third parties add a format with an :class:`Exporter` function under the entry-point group
+``syllabus.exporters`` (its name is the format); replacing a built-in format needs
+``[plugins] override`` (else E153).
 """
 from __future__ import annotations
 
@@ -36,11 +38,13 @@ import io
 import json
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 from syllabus.compile import layout
 from syllabus.errors import SyllabusError
+from syllabus.plugins import with_plugins
 
 SCHEMA_VERSION = 1
 SPLITS = ("train", "validation")
@@ -253,16 +257,25 @@ EXPORTERS: dict[str, Exporter] = {
 }
 
 
-def exporter_names() -> list[str]:
+ENTRY_POINT_GROUP = "syllabus.exporters"
+
+
+def exporters(override: Iterable[str] = ()) -> dict[str, Exporter]:
+    """The built-in exporters plus those registered under the ``syllabus.exporters`` entry-point
+    group (the entry point's name is the format; replacing a built-in needs *override*, else E153)."""
+    return with_plugins("exporter", ENTRY_POINT_GROUP, EXPORTERS, override)
+
+
+def exporter_names(override: Iterable[str] = ()) -> list[str]:
     """The registered format names, sorted."""
-    return sorted(EXPORTERS)
+    return sorted(exporters(override))
 
 
 # ---------------------------------------------------------------------------------------------
 # Export
 
 def export_build(examples_path: Path, fmt: str, out: Path, *, validation: float = 0.0, seed: int = 0,
-                 dataset_name: str = "syllabus") -> dict[str, Any]:
+                 dataset_name: str = "syllabus", override: Iterable[str] = ()) -> dict[str, Any]:
     """Export the examples of a build folder (or of one JSONL file) in format *fmt* into the folder
     *out*; return a report.
 
@@ -270,8 +283,9 @@ def export_build(examples_path: Path, fmt: str, out: Path, *, validation: float 
     :func:`split_of`), so one unit's examples never land on both sides. The report is
     ``{"format", "schema_version", "out": [paths], "counts": {split: examples}, "units": {split: units}}``.
     """
-    if fmt not in EXPORTERS:
-        raise SyllabusError("E072", format=fmt, known=", ".join(exporter_names()))
+    registry = exporters(override)
+    if fmt not in registry:
+        raise SyllabusError("E072", format=fmt, known=", ".join(sorted(registry)))
     if not 0.0 <= validation < 1.0:
         raise SyllabusError("E151", option="--validation", value=validation, expected="in [0, 1), such as 0.1")
     examples = read_examples(Path(examples_path))
@@ -280,7 +294,7 @@ def export_build(examples_path: Path, fmt: str, out: Path, *, validation: float 
         side = split_of(example["units"][0], validation=validation, seed=seed) if validation > 0 else "train"
         splits[side].append(example)  # type: ignore[union-attr]
     out = Path(out)
-    written = _commit(out, EXPORTERS[fmt](splits, out, dataset_name))
+    written = _commit(out, registry[fmt](splits, out, dataset_name))
     return {"format": fmt, "schema_version": SCHEMA_VERSION, "out": [str(p) for p in written],
             "counts": {s: len(splits[s] or []) for s in SPLITS},
             "units": {s: len({ex["units"][0] for ex in splits[s] or []}) for s in SPLITS}}
