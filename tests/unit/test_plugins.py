@@ -24,6 +24,10 @@ def plugin(tmp_path, monkeypatch):
 
         def export(splits, out, dataset_name):
             return {"train.txt": b"plugin"}
+
+        def extract(doc, mentions):
+            return []
+        extract.name, extract.version = "patterns", "plugin-1"
     """), encoding="utf-8")
     info = tmp_path / "syl_shadow_plugin-0.1.dist-info"
     info.mkdir()
@@ -35,6 +39,9 @@ def plugin(tmp_path, monkeypatch):
         [syllabus.exporters]
         openai = syl_shadow_plugin:export
         plaintext = syl_shadow_plugin:export
+
+        [syllabus.extractors]
+        patterns = syl_shadow_plugin:extract
     """), encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     return tmp_path
@@ -64,3 +71,14 @@ def test_exporter_plugins_add_formats_and_replace_only_when_allowed(plugin):
 def test_override_is_read_from_the_workspace():
     cfg = parse_config(b"[plugins]\noverride = [\"openai\"]\n", "syllabus.toml")
     assert cfg.plugins.override == ["openai"]
+
+
+def test_an_extractor_plugin_replacing_a_builtin_is_e153(plugin, monkeypatch):
+    from syllabus.extract import registry
+
+    monkeypatch.setattr(registry, "EXTRACTORS", dict(registry.EXTRACTORS))  # the allowed case replaces one
+    with pytest.raises(SyllabusError) as err:
+        registry.check(["patterns"])
+    assert err.value.code == "E153" and "extractor" in str(err.value)
+    registry.check(["patterns"], override=["patterns"])
+    assert registry.get("patterns").version == "plugin-1"

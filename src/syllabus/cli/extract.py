@@ -32,7 +32,7 @@ def extract_cmd(
     names = disciplines(ws, discipline)
     from syllabus.extract import registry
 
-    registry.check(ws.config.extract.extractors)  # E188 before anything is asked
+    registry.check(ws.config.extract.extractors, ws.config.plugins.override)  # E188/E153 before anything is asked
     if plan:
         return _llm_plan(ws, names, as_json, judge)
     from syllabus.extract.llm_extractor import prefetch

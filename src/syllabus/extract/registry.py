@@ -12,6 +12,7 @@ from importlib.metadata import entry_points
 from syllabus.extract import calibration, llm_extractor, patterns
 
 EXTRACTORS: dict[str, Callable] = {}
+ENTRY_POINT_GROUP = "syllabus.extractors"
 
 
 def register(name: str, version: str):
@@ -28,18 +29,28 @@ register("patterns", f"{patterns.VERSION}+{calibration.digest()}")(patterns.find
 register("llm", llm_extractor.VERSION)(llm_extractor.LLMStage)
 
 
+BUILTIN = frozenset(EXTRACTORS)
+
+
 def get(name: str) -> Callable:
     if name not in EXTRACTORS:
-        for ep in entry_points(group="syllabus.extractors"):
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
             if ep.name == name:
                 EXTRACTORS[name] = ep.load()
     return EXTRACTORS[name]
 
 
-def check(names: list[str]) -> None:
-    """E188 for a name in ``[extract] extractors`` that no registry entry answers to."""
+def check(names: list[str], override: list[str] | tuple[str, ...] = ()) -> None:
+    """E188 for a name in ``[extract] extractors`` that no registry entry answers to; E153 for an
+    installed plugin that would replace a built-in extractor without ``[plugins] override``."""
     from syllabus.errors import SyllabusError
 
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in BUILTIN and ep.name not in override:
+            raise SyllabusError("E153", kind="extractor", name=ep.name, entry=f"{ep.name} = {ep.value}",
+                                group=ENTRY_POINT_GROUP)
+        if ep.name in BUILTIN:  # allowed: the plugin takes the name
+            EXTRACTORS[ep.name] = ep.load()
     for name in names:
         try:
             get(name)

@@ -82,7 +82,7 @@ def extract(session: Session, ws: Workspace, disciplines: list[str], workers: in
     """Run every stage for *disciplines* inside the caller's transaction (*judge*: as [extract] judge;
     *llm*: the stage :func:`llm_extractor.prefetch` returned, whose answers are cached already)."""
     cfg = ws.config.extract
-    registry.check(cfg.extractors)
+    registry.check(cfg.extractors, ws.config.plugins.override)
     llm = llm or llm_stage(ws, cfg.extractors, cfg.judge or judge)  # checks the names; None unless the LLM is used
     nlp = load_pipeline(cfg.spacy_model)
     mid = model_id(nlp)
