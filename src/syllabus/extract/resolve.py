@@ -25,6 +25,7 @@ from syllabus.extract.terms import (
     TermStats,
     looks_like_name,
     looks_like_proper_noun,
+    names_code,
     specificity,
     termhood,
 )
@@ -88,7 +89,7 @@ def admissible(norm: str, stats: TermStats, total: int, cfg: ExtractConfig) -> b
                 or looks_like_proper_noun(stats.surfaces[norm]):
             return False
         return specificity(norm, stats.frequency[norm], total) >= cfg.single_word_specificity
-    return not looks_like_name(stats.surfaces[norm])
+    return not looks_like_name(stats.surfaces[norm]) and not names_code(stats.surfaces[norm])
 
 
 def label_norms(nlp, texts: list[str]) -> dict[str, str]:

@@ -251,6 +251,18 @@ def looks_like_proper_noun(surfaces: dict[str, int]) -> bool:
     return zipf_frequency(next(iter(surfaces)).lower(), "en") < 3.0
 
 
+_CAMEL = re.compile(r"[a-z][A-Z]")
+
+
+def names_code(surfaces: dict[str, int]) -> bool:
+    """A phrase that names a class or function of one library ("KanesMethod object", "SymbolicSystem
+    class"): a word with a capital inside in most of its occurrences. Its concept is the API's, not
+    the field's."""
+    total = sum(surfaces.values())
+    camel = sum(n for surface, n in surfaces.items() if any(_CAMEL.search(w) for w in surface.split()[:-1]))
+    return total > 0 and camel * 2 > total
+
+
 def looks_like_name(surfaces: dict[str, int]) -> bool:
     """A multi-word phrase only ever written in title case ("Guido van Rossum", "Journal of Machine
     Learning Research", "Neural Computation"): a person, venue, organisation or title, not a term."""

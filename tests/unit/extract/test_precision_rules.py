@@ -113,3 +113,11 @@ def test_heads_keep_words_the_lemmatiser_would_break(nlp):
                                                  "The matrices have eigenvalues."))}
     assert "alias" in norms and "alia" not in norms
     assert {"matrix", "eigenvalue"} <= norms
+
+
+def test_library_class_names_are_not_terms():
+    stats = _stats([("kanesmethod object", "KanesMethod object", 12), ("numpy array", "NumPy array", 3),
+                    ("numpy array", "numpy array", 9), ("rigid body", "rigid body", 12), ("filler", "filler", 4000)])
+    total, cfg = sum(stats.frequency.values()), ExtractConfig()
+    assert not admissible("kanesmethod object", stats, total, cfg)
+    assert admissible("numpy array", stats, total, cfg) and admissible("rigid body", stats, total, cfg)
