@@ -32,17 +32,17 @@ def list_cmd(
     from compile by [compile] min_confidence until accepted."""
     if ctx.invoked_subcommand is not None:
         return
-    from syllabus.extract.review import KINDS, proposed_facts
+    from syllabus.extract.review import KINDS, proposed_facts, with_evidence
 
     kinds = tuple(kind or KINDS)
     for k in kinds:
         check_choice("--kind", k, KINDS)
     ws = workspace()
     names = disciplines(ws, discipline)
+    c = ws.config.compile
     with transaction(ws) as session:
-        c = ws.config.compile
         facts = proposed_facts(session, names, kinds, c.min_confidence, include_proposed=c.include_proposed)
-    shown = facts[:limit] if limit else (facts if as_json else facts[:50])
+        shown = with_evidence(session, facts[:limit] if limit else (facts if as_json else facts[:50]))
     if as_json:
         emit_json({"waiting": len(facts), "gated": sum(f.gated for f in facts),
                    "facts": [f.to_dict() for f in shown]})

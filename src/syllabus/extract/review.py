@@ -9,7 +9,7 @@ never selected again (see :func:`rejected_concepts`) and a rejected definition i
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -58,13 +58,12 @@ def _evidence(session: Session, where, limit: int = 2) -> tuple[dict, ...]:
 
 
 def proposed_facts(session: Session, disciplines: list[str], kinds: tuple[str, ...] = KINDS,
-                   min_confidence: float = 0.5, limit: int | None = None, evidence: bool = True,
+                   min_confidence: float = 0.5, limit: int | None = None,
                    include_proposed: bool = True) -> list[Proposed]:
-    """Facts of *disciplines* that wait for a decision, in a stable order (relations by falling confidence);
-    ``evidence=False`` skips reading the evidence (for counts)."""
+    """Facts of *disciplines* that wait for a decision, in a stable order (relations by falling
+    confidence), without their evidence: :func:`with_evidence` reads it for the ones shown."""
     out: list[Proposed] = []
-    _ev = _evidence if evidence else (lambda *_args: ())
-    bar = gate.threshold(min_confidence, include_proposed)  # below it, a fact is held back
+    bar = gate.threshold(min_confidence, include_proposed)  # below it, a definition is held back
     labels = dict(session.execute(select(C.c.id, C.c.pref_label).where(C.c.discipline.in_(disciplines))).all())
     if "relation" in kinds:
         decided = _decided(session, "relation")
@@ -75,7 +74,7 @@ def proposed_facts(session: Session, disciplines: list[str], kinds: tuple[str, .
                 continue
             out.append(Proposed(r.id, "relation", r.discipline,
                                 f"{labels.get(r.subject_id, r.subject_id)} {r.predicate} {labels.get(r.object_id, r.object_id)}",
-                                r.confidence, r.confidence < bar, _ev(session, E.c.relation_id == r.id)))
+                                r.confidence, not include_proposed or r.confidence < min_confidence, ()))
     concepts = session.execute(select(C.c.id, C.c.discipline, C.c.pref_label, C.c.definition,
                                       C.c.definition_confidence).where(
         C.c.discipline.in_(disciplines), C.c.origin == "extracted", C.c.status == "active").order_by(C.c.id)).all()
@@ -85,8 +84,7 @@ def proposed_facts(session: Session, disciplines: list[str], kinds: tuple[str, .
                                                         ~gate.concept_passes(min_confidence, include_proposed))))
         for c in concepts:
             if (c.id, "") not in decided:
-                out.append(Proposed(c.id, "concept", c.discipline, c.pref_label, None, c.id in held,
-                                    _ev(session, E.c.concept_id == c.id, 1)))
+                out.append(Proposed(c.id, "concept", c.discipline, c.pref_label, None, c.id in held, ()))
     if "definition" in kinds:
         decided = _decided(session, "definition")
         for c in concepts:
@@ -94,10 +92,22 @@ def proposed_facts(session: Session, disciplines: list[str], kinds: tuple[str, .
                 confidence = 1.0 if c.definition_confidence is None else c.definition_confidence
                 out.append(Proposed(DEFINITION_PREFIX + c.id, "definition", c.discipline,
                                     f"{c.pref_label}: {' '.join(c.definition.split())}", confidence,
-                                    confidence < bar,
-                                    _ev(session, and_(E.c.concept_id == c.id,
-                                                            E.c.extractor == "syllabus.definition"), 1)))
+                                    confidence < bar, ()))
     return out[:limit] if limit else out
+
+
+def with_evidence(session: Session, facts: list[Proposed]) -> list[Proposed]:
+    """*facts* with the evidence a reviewer needs (best sentences first, document and chunk)."""
+    out = []
+    for f in facts:
+        if f.kind == "relation":
+            where, n = E.c.relation_id == f.id, 2
+        elif f.kind == "concept":
+            where, n = E.c.concept_id == f.id, 1
+        else:
+            where, n = and_(E.c.concept_id == f.id[len(DEFINITION_PREFIX):], E.c.extractor == "syllabus.definition"), 1
+        out.append(replace(f, evidence=_evidence(session, where, n)))
+    return out
 
 
 def decide(session: Session, ids: list[str], decision: str, reviewer: str, note: str | None = None,
@@ -201,7 +211,7 @@ def held_back(session: Session, disciplines: list[str], min_confidence: float,
     for query in queries:
         for d, n in session.execute(query):
             counts[d]["held_back"] += n
-    for fact in proposed_facts(session, disciplines, min_confidence=min_confidence, evidence=False,
+    for fact in proposed_facts(session, disciplines, min_confidence=min_confidence,
                                include_proposed=include_proposed):
         counts[fact.discipline]["waiting"] += 1
     return counts

@@ -104,7 +104,7 @@ def file_decisions(session: Session, discipline: str, path: Path, curies: Curies
     concepts = parsed.concept_map()
     triples = parsed.relation_keys()
     out: dict[str, list[str]] = {"accept": [], "reject": []}
-    waiting = proposed_facts(session, [discipline], evidence=False)
+    waiting = proposed_facts(session, [discipline])
     rel_ids = {f.id for f in waiting if f.kind == "relation"}
     triple_of = {r.id: (r.subject_id, r.predicate, r.object_id)
                  for r in session.execute(select(R.c.id, R.c.subject_id, R.c.predicate, R.c.object_id)

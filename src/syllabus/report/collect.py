@@ -123,8 +123,7 @@ def review_summary(session: Session, ws, discipline: str, limits: Limits) -> dic
     c = ws.config.compile
     counts = held_back(session, [discipline], c.min_confidence, c.include_proposed)[discipline]
     facts = [f.to_dict() for f in proposed_facts(session, [discipline], min_confidence=c.min_confidence,
-                                                 limit=limits.review, evidence=False,
-                                                 include_proposed=c.include_proposed)]
+                                                 limit=limits.review, include_proposed=c.include_proposed)]
     for kind, target, n in (("relation", E.c.relation_id, limits.evidence_per_relation), ("concept", E.c.concept_id, 1)):
         ids = sorted({f["id"].removeprefix("def:") for f in facts if (f["kind"] == "relation") == (kind == "relation")})
         rows = {}

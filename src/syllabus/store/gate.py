@@ -18,12 +18,15 @@ C, R, V = Concept.__table__, Relation.__table__, ReviewDecision.__table__
 
 
 def threshold(min_confidence: float, include_proposed: bool) -> float:
-    return min_confidence if include_proposed else 1.0 + 1e-9
+    """The confidence an extracted definition needs: the gate, or 1.0 (accepted) without proposed facts."""
+    return min_confidence if include_proposed else 1.0
 
 
 def relation_passes(min_confidence: float, include_proposed: bool):
-    return or_(R.c.status == "asserted", and_(R.c.status == "proposed",
-                                              R.c.confidence >= threshold(min_confidence, include_proposed)))
+    """Accepted relations are ``asserted``; proposed ones pass only with proposed facts and a high enough confidence."""
+    if not include_proposed:
+        return R.c.status == "asserted"
+    return or_(R.c.status == "asserted", and_(R.c.status == "proposed", R.c.confidence >= min_confidence))
 
 
 def definition_held(min_confidence: float, include_proposed: bool):
